@@ -1,0 +1,24 @@
+# Adversarial speech enhancement workflow (Yang et al., ICASSP 2020), as a cached DAG.
+# Run: snakemake --cores all            (every artifact that exists so far)
+#      snakemake --cores 8 results/data/summary.csv
+# Stages live in workflow/rules/*.smk; helpers in workflow/rules/common.smk.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/corpus.smk"
+include: "workflow/rules/noise.smk"
+include: "workflow/rules/mix.smk"
+include: "workflow/rules/rirs.smk"
+include: "workflow/rules/summary.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

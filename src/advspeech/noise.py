@@ -1,0 +1,200 @@
+"""Embedded noises, generated in the DEMAND layout (``<ENV>/ch01.wav``, 16 kHz mono).
+
+Each generator takes a seeded ``numpy.random.Generator`` and returns ``n`` float32
+samples; :data:`NOISE_GENERATORS` maps the environment name used in config to it, so a
+new noise is one function and one registry entry. All outputs are scaled to a common
+RMS and their crest factor is bounded (soft limiting), so a 0 dB mixture with 16 kHz
+speech normalised by the corpus stage does not clip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy import signal
+
+from advspeech import SAMPLE_RATE
+
+NoiseGenerator = Callable[[np.random.Generator, int], np.ndarray]
+
+
+def _shaped_noise(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
+    """Gaussian noise whose power spectrum falls as 1/f**exponent (0 white, 1 pink, 2 brown)."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, d=1.0 / SAMPLE_RATE)
+    freqs[0] = freqs[1]  # no DC blow-up
+    spectrum *= freqs ** (-exponent / 2.0)
+    out = np.fft.irfft(spectrum, n)
+    return out / (np.std(out) + 1e-12)
+
+
+def white(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.standard_normal(n)
+
+
+def pink(rng: np.random.Generator, n: int) -> np.ndarray:
+    return _shaped_noise(rng, n, 1.0)
+
+
+def brown(rng: np.random.Generator, n: int) -> np.ndarray:
+    # Pure 1/f^2 is almost all below 50 Hz; a 20 Hz high-pass keeps it audible.
+    sos = signal.butter(2, 20.0, "highpass", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfilt(sos, _shaped_noise(rng, n, 2.0))
+
+
+def hum(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Mains hum: a 50 or 60 Hz fundamental, odd and even harmonics, slight drift, hiss."""
+    t = np.arange(n) / SAMPLE_RATE
+    f0 = float(rng.choice([50.0, 60.0])) * (1.0 + 0.002 * rng.standard_normal())
+    drift = 0.3 * np.sin(2 * np.pi * 0.1 * t + rng.uniform(0, 2 * np.pi))
+    out = np.zeros(n)
+    for k in range(1, 16):
+        amp = rng.uniform(0.3, 1.0) / k ** (0.7 if k % 2 else 1.2)
+        out += amp * np.sin(2 * np.pi * k * f0 * t + k * drift + rng.uniform(0, 2 * np.pi))
+    return out / np.std(out) + 0.05 * rng.standard_normal(n)
+
+
+def modulated(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Machine-like noise: band-passed pink noise, amplitude-modulated at 0.5-4 Hz."""
+    t = np.arange(n) / SAMPLE_RATE
+    rate = rng.uniform(0.5, 4.0)
+    envelope = 1.0 + 0.8 * np.sin(2 * np.pi * rate * t) * np.sin(2 * np.pi * rate / 7 * t)
+    sos = signal.butter(2, [200.0, 3000.0], "bandpass", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfilt(sos, pink(rng, n)) * envelope
+
+
+def _events(
+    rng: np.random.Generator,
+    n: int,
+    rate_hz: float,
+    burst: Callable[[np.random.Generator], np.ndarray],
+) -> np.ndarray:
+    out = np.zeros(n)
+    n_events = max(1, rng.poisson(rate_hz * n / SAMPLE_RATE))
+    for start in rng.integers(0, n, size=n_events):
+        b = burst(rng) * rng.uniform(0.3, 1.0)
+        stop = min(n, start + len(b))
+        out[start:stop] += b[: stop - start]
+    return out
+
+
+def door(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Door slams and knocks: low-frequency decaying thumps over quiet room tone."""
+
+    def thump(r: np.random.Generator) -> np.ndarray:
+        length = int(r.uniform(0.15, 0.5) * SAMPLE_RATE)
+        t = np.arange(length) / SAMPLE_RATE
+        f = r.uniform(60.0, 250.0)
+        body = np.sin(2 * np.pi * f * t) * np.exp(-t / r.uniform(0.03, 0.12))
+        crack = r.standard_normal(length) * np.exp(-t / 0.01)
+        return body + 0.3 * crack
+
+    return _events(rng, n, 0.8, thump) + 0.02 * pink(rng, n)
+
+
+def clatter(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Dishes and cutlery: short bright resonant clicks in clusters."""
+
+    def click(r: np.random.Generator) -> np.ndarray:
+        length = int(r.uniform(0.02, 0.12) * SAMPLE_RATE)
+        t = np.arange(length) / SAMPLE_RATE
+        out = np.zeros(length)
+        for _ in range(3):
+            f = r.uniform(1500.0, 6000.0)
+            out += np.sin(2 * np.pi * f * t) * np.exp(-t / r.uniform(0.005, 0.04))
+        return out
+
+    return _events(rng, n, 4.0, click) + 0.03 * pink(rng, n)
+
+
+def traffic(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Road noise: low-passed brown/pink rumble with slow swells of passing cars."""
+    t = np.arange(n) / SAMPLE_RATE
+    swell = np.ones(n)
+    for _ in range(max(1, int(n / SAMPLE_RATE / 4))):
+        centre = rng.uniform(0, t[-1])
+        swell += rng.uniform(0.5, 2.0) * np.exp(-(((t - centre) / rng.uniform(0.8, 2.5)) ** 2))
+    sos = signal.butter(3, 1200.0, "lowpass", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfilt(sos, 0.6 * brown(rng, n) + 0.4 * pink(rng, n)) * swell
+
+
+def fan(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Ventilation: broadband noise with a blade-pass tone and its harmonics."""
+    t = np.arange(n) / SAMPLE_RATE
+    blade = rng.uniform(80.0, 300.0)
+    tones = sum(
+        np.sin(2 * np.pi * k * blade * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, 5)
+    )
+    sos = signal.butter(2, 4000.0, "lowpass", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfilt(sos, pink(rng, n)) + 0.3 * tones
+
+
+def babble(
+    rng: np.random.Generator, n: int, utterances: Sequence[np.ndarray], talkers: int = 6
+) -> np.ndarray:
+    """Cafeteria babble: ``talkers`` overlapping streams of concatenated utterances."""
+    if not utterances:
+        raise ValueError("babble noise needs at least one babble-pool utterance")
+    out = np.zeros(n)
+    for _ in range(talkers):
+        stream: list[np.ndarray] = []
+        filled = 0
+        while filled < n + SAMPLE_RATE:
+            utt = utterances[int(rng.integers(len(utterances)))]
+            utt = utt / (np.std(utt) + 1e-9)
+            stream.append(utt)
+            filled += len(utt)
+        joined = np.concatenate(stream)
+        offset = int(rng.integers(0, len(joined) - n))
+        out += joined[offset : offset + n]
+    return out
+
+
+NOISE_GENERATORS: dict[str, NoiseGenerator] = {
+    "WHITE": white,
+    "PINK": pink,
+    "BROWN": brown,
+    "HUM": hum,
+    "MODULATED": modulated,
+    "DOOR": door,
+    "CLATTER": clatter,
+    "TRAFFIC": traffic,
+    "FAN": fan,
+}
+"""Environment name -> generator. ``BABBLE`` is special: it needs the babble speakers."""
+
+BABBLE = "BABBLE"
+ALL_ENVIRONMENTS = (*NOISE_GENERATORS, BABBLE)
+
+
+def finish_noise(x: np.ndarray, rms_dbfs: float = -30.0, max_crest: float = 8.0) -> np.ndarray:
+    """Scale to ``rms_dbfs`` and soft-limit peaks above ``max_crest`` times the RMS.
+
+    Bounding the crest factor keeps 0 dB mixtures from clipping; tanh limiting keeps the
+    waveform smooth where the raw transient would have exceeded the bound.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x = x - x.mean()
+    x = x / (np.sqrt(np.mean(x**2)) + 1e-12)
+    x = max_crest * np.tanh(x / max_crest)
+    x = x / np.sqrt(np.mean(x**2))
+    return (x * 10 ** (rms_dbfs / 20.0)).astype(np.float32)
+
+
+def generate_environment(
+    env: str,
+    rng: np.random.Generator,
+    seconds: float,
+    babble_utterances: Sequence[np.ndarray] = (),
+    rms_dbfs: float = -30.0,
+) -> np.ndarray:
+    """Generate ``seconds`` of the named embedded noise environment."""
+    n = int(round(seconds * SAMPLE_RATE))
+    if env == BABBLE:
+        raw = babble(rng, n, babble_utterances)
+    elif env in NOISE_GENERATORS:
+        raw = NOISE_GENERATORS[env](rng, n)
+    else:
+        raise KeyError(f"unknown embedded noise environment {env!r}; known: {ALL_ENVIRONMENTS}")
+    return finish_noise(raw, rms_dbfs)

@@ -1,0 +1,52 @@
+"""What every workflow script needs: a log file, and bad input reported as one line.
+
+Workflow scripts stay thin::
+
+    with rule_logging(snakemake.log[0]):
+        ...call the library...
+
+Inside the block, ``logging``, ``print`` and tqdm's progress bars go to the rule's log.
+A :class:`~advspeech.io.DataError` (bad input, with the file or key named) ends the job
+with that one message on the console instead of a stack trace; any other exception is
+logged with its traceback and re-raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from advspeech.io import DataError
+
+
+@contextlib.contextmanager
+def rule_logging(log_path: str | os.PathLike) -> Iterator[logging.Logger]:
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    failure: BaseException | None = None
+    with (
+        open(log_path, "w", buffering=1) as fh,
+        contextlib.redirect_stderr(fh),
+        contextlib.redirect_stdout(fh),
+    ):
+        logging.basicConfig(
+            stream=fh,
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            force=True,
+        )
+        logger = logging.getLogger("advspeech")
+        try:
+            yield logger
+        except DataError as err:
+            logger.error("%s", err)
+            failure = err
+        except Exception:
+            logger.exception("rule failed")
+            raise
+    if failure is not None:
+        sys.exit(f"ERROR: {failure}\n(log: {log_path})")

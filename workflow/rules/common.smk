@@ -1,0 +1,183 @@
+"""Helpers shared by every stage: config validation, paths, inputs."""
+
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# Workflow scripts import the library from src/ even without `pip install -e .`
+# (e.g. inside a --sdm conda environment): put it on the scripts' PYTHONPATH.
+SRC = os.path.join(workflow.basedir, "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p
+)
+if SRC not in sys.path:
+    sys.path.insert(0, SRC)
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+
+class ConfigError(ValueError):
+    """A config value the schema cannot judge alone (names the key)."""
+
+
+def check_config(cfg):
+    """Cross-key checks that JSON schema cannot express; each message names the key."""
+    from advspeech.noise import ALL_ENVIRONMENTS
+
+    for key in ("words_per_minute", "pitch", "pitch_range"):
+        lo, hi = cfg["corpus"]["embedded"][key]
+        if lo > hi:
+            raise ConfigError(f"config key corpus.embedded.{key}: minimum {lo} > maximum {hi}")
+    for key in ("width", "length", "height", "absorption"):
+        lo, hi = cfg["rirs"][key]
+        if lo > hi or lo <= 0:
+            raise ConfigError(f"config key rirs.{key}: need 0 < min <= max, got [{lo}, {hi}]")
+    if cfg["rirs"]["absorption"][1] > 1:
+        raise ConfigError("config key rirs.absorption: energy absorption must be <= 1")
+    if cfg["data"]["min_seconds"] >= cfg["data"]["max_seconds"]:
+        raise ConfigError("config keys data.min_seconds must be below data.max_seconds")
+    envs = cfg["noise"]["environments"]
+    both = sorted(set(envs["train"]) & set(envs["test"]))
+    if both:
+        raise ConfigError(
+            f"config key noise.environments: {both} listed for both train and test; "
+            "train and test noises must be disjoint"
+        )
+    if cfg["corpus"]["source"] == "librispeech":
+        root = cfg["corpus"]["librispeech"]["root"]
+        if not root or not Path(root).is_dir():
+            raise ConfigError(
+                f"config key corpus.librispeech.root: {root!r} is not a folder "
+                "(required when corpus.source is librispeech)"
+            )
+    else:
+        emb = cfg["corpus"]["embedded"]
+        for split in ("train", "test"):
+            if emb["speakers"].get(split, 0) < 1 or emb["utterances_per_speaker"].get(split, 0) < 1:
+                raise ConfigError(
+                    f"config keys corpus.embedded.speakers.{split} and "
+                    f"corpus.embedded.utterances_per_speaker.{split} must be >= 1"
+                )
+    if cfg["noise"]["source"] == "demand":
+        root = cfg["noise"]["demand_root"]
+        if not root or not Path(root).is_dir():
+            raise ConfigError(
+                f"config key noise.demand_root: {root!r} is not a folder "
+                "(required when noise.source is demand)"
+            )
+    else:
+        unknown = sorted(set(envs["train"] + envs["test"]) - set(ALL_ENVIRONMENTS))
+        if unknown:
+            raise ConfigError(
+                f"config key noise.environments: unknown embedded noises {unknown}; "
+                f"known: {list(ALL_ENVIRONMENTS)}"
+            )
+        if "BABBLE" in envs["train"] + envs["test"] and babble_split_size() == 0:
+            raise ConfigError(
+                "config key noise.environments lists BABBLE but the corpus has no babble "
+                "speakers (corpus.embedded.speakers.babble / corpus.librispeech.subsets.babble)"
+            )
+
+
+def babble_split_size():
+    if config["corpus"]["source"] == "embedded":
+        emb = config["corpus"]["embedded"]
+        return emb["speakers"].get("babble", 0) * emb["utterances_per_speaker"].get("babble", 0)
+    return len(config["corpus"]["librispeech"]["subsets"].get("babble", []))
+
+
+check_config(config)
+
+
+# --- constants and paths -----------------------------------------------------------------
+
+MIX_SPLITS = ["train", "dev", "test"]
+RIR_SETS = ["train", "test"]
+EMBEDDED_CORPUS = "resources/embedded/corpus"
+EMBEDDED_NOISE = "resources/embedded/noise"
+
+
+wildcard_constraints:
+    split="train|dev|test|babble",
+    rirset="train|test",
+
+
+def lib(*modules):
+    """Library modules a rule's script imports, declared as inputs so that editing one
+    re-runs the rules that depend on it (Snakemake does not track imports itself)."""
+    return [os.path.join(SRC, "advspeech", f"{m}.py") for m in ("__init__", "io", "runtime", "seeding", *modules)]
+
+
+def corpus_splits():
+    """Splits the corpus provides (babble only when requested)."""
+    if config["corpus"]["source"] == "embedded":
+        counts = config["corpus"]["embedded"]["speakers"]
+        return [s for s in ("train", "dev", "test", "babble") if counts.get(s, 0) > 0]
+    subsets = config["corpus"]["librispeech"]["subsets"]
+    return [s for s in ("train", "dev", "test", "babble") if subsets.get(s)]
+
+
+def mix_splits():
+    return [s for s in MIX_SPLITS if s in corpus_splits()]
+
+
+def corpus_root():
+    if config["corpus"]["source"] == "embedded":
+        return EMBEDDED_CORPUS
+    return config["corpus"]["librispeech"]["root"]
+
+
+def corpus_subsets():
+    """Split -> subset folders of the LibriSpeech-layout root."""
+    if config["corpus"]["source"] == "embedded":
+        return {s: [s] for s in corpus_splits()}
+    subsets = config["corpus"]["librispeech"]["subsets"]
+    return {s: list(subsets[s]) for s in corpus_splits()}
+
+
+def corpus_input(wildcards):
+    """The embedded corpus is a workflow output; a real LibriSpeech root is not."""
+    if config["corpus"]["source"] == "embedded":
+        return {"corpus": EMBEDDED_CORPUS}
+    return {}
+
+
+def noise_root():
+    if config["noise"]["source"] == "embedded":
+        return EMBEDDED_NOISE
+    return config["noise"]["demand_root"]
+
+
+def noise_input(wildcards):
+    if config["noise"]["source"] == "embedded":
+        return {"noise": EMBEDDED_NOISE}
+    return {}
+
+
+def noise_environments():
+    """Split -> environments; dev mixtures draw from the train noises."""
+    envs = config["noise"]["environments"]
+    return {"train": list(envs["train"]), "test": list(envs["test"])}
+
+
+def embedded_noise_babble_input(wildcards):
+    envs = config["noise"]["environments"]
+    if "BABBLE" in envs["train"] + envs["test"]:
+        return {"babble": "results/data/clean/babble.csv"}
+    return {}
+
+
+def data_targets():
+    return [
+        "results/data/summary.csv",
+        *expand("results/data/mix/{split}.csv", split=mix_splits()),
+        *expand("results/data/rirs/{rirset}.csv", rirset=RIR_SETS),
+    ]
+
+
+def all_targets():
+    """Every artifact the stages built so far can produce."""
+    return data_targets()

@@ -1,0 +1,66 @@
+"""Stage 1, corpus: clean speech in the LibriSpeech layout, indexed and brought to 16 kHz."""
+
+
+rule synthesize_corpus:
+    input:
+        code=lib("text", "tts", "dsp", "data"),
+    output:
+        corpus=directory(EMBEDDED_CORPUS),
+        speakers="resources/embedded/speakers.csv",
+    params:
+        embedded=config["corpus"]["embedded"],
+        seed=config["seed"],
+        forbidden=[config["target_phrase"]],
+    log:
+        "logs/synthesize_corpus.log",
+    benchmark:
+        "benchmarks/synthesize_corpus.tsv"
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/synthesize_corpus.py"
+
+
+rule index_corpus:
+    input:
+        unpack(corpus_input),
+        code=lib("text", "data"),
+    output:
+        "results/data/corpus.csv",
+    params:
+        root=corpus_root(),
+        subsets=corpus_subsets(),
+    log:
+        "logs/index_corpus.log",
+    benchmark:
+        "benchmarks/index_corpus.tsv"
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/index_corpus.py"
+
+
+rule prepare_clean:
+    input:
+        corpus="results/data/corpus.csv",
+        code=lib("dsp", "data"),
+    output:
+        manifest="results/data/clean/{split}.csv",
+        skipped="results/data/clean/{split}_skipped.csv",
+        wavs=directory("results/data/clean/{split}"),
+    params:
+        min_sample_rate=config["data"]["min_sample_rate"],
+        rms_dbfs=config["data"]["rms_dbfs"],
+        max_peak=config["data"]["max_peak"],
+        min_seconds=config["data"]["min_seconds"],
+        max_seconds=config["data"]["max_seconds"],
+        max_utterances=lambda wc: config["data"]["max_utterances"].get(wc.split),
+        seed=config["seed"],
+    log:
+        "logs/prepare_clean/{split}.log",
+    benchmark:
+        "benchmarks/prepare_clean/{split}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/prepare_clean.py"

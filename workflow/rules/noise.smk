@@ -1,0 +1,45 @@
+"""Stage 2, noise: recordings in the DEMAND layout, brought to 16 kHz mono."""
+
+
+rule synthesize_noise:
+    input:
+        unpack(embedded_noise_babble_input),
+        code=lib("noise", "data"),
+    output:
+        directory(EMBEDDED_NOISE),
+    params:
+        environments=config["noise"]["environments"]["train"]
+        + config["noise"]["environments"]["test"],
+        seconds=config["noise"]["embedded_seconds"],
+        rms_dbfs=config["noise"]["embedded_rms_dbfs"],
+        seed=config["seed"],
+    log:
+        "logs/synthesize_noise.log",
+    benchmark:
+        "benchmarks/synthesize_noise.tsv"
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/synthesize_noise.py"
+
+
+rule prepare_noise:
+    input:
+        unpack(noise_input),
+        code=lib("dsp", "data"),
+    output:
+        manifest="results/data/noise/manifest.csv",
+        wavs=directory("results/data/noise/wav"),
+    params:
+        root=noise_root(),
+        environments=noise_environments(),
+        channels=config["noise"]["channels"],
+        min_sample_rate=config["data"]["min_sample_rate"],
+    log:
+        "logs/prepare_noise.log",
+    benchmark:
+        "benchmarks/prepare_noise.tsv"
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/prepare_noise.py"

@@ -1,0 +1,28 @@
+"""Stage 4, rirs: shoebox room impulse responses; train rooms for attacks, test rooms for scoring."""
+
+
+rule simulate_rirs:
+    input:
+        code=lib("rooms", "data"),
+    output:
+        manifest="results/data/rirs/{rirset}.csv",
+        wavs=directory("results/data/rirs/{rirset}"),
+    params:
+        n_rooms=lambda wc: config["rirs"]["count"][wc.rirset],
+        width=config["rirs"]["width"],
+        length=config["rirs"]["length"],
+        height=config["rirs"]["height"],
+        absorption=config["rirs"]["absorption"],
+        max_order=config["rirs"]["max_order"],
+        max_seconds=config["rirs"]["max_seconds"],
+        wall_margin=config["rirs"]["wall_margin"],
+        min_distance=config["rirs"]["min_distance"],
+        seed=config["seed"],
+    log:
+        "logs/simulate_rirs/{rirset}.log",
+    benchmark:
+        "benchmarks/simulate_rirs/{rirset}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/simulate_rirs.py"

@@ -1,0 +1,10 @@
+"""Index a LibriSpeech-layout tree (real or embedded) into results/data/corpus.csv."""
+
+from advspeech.data import index_librispeech
+from advspeech.io import write_csv
+from advspeech.runtime import rule_logging
+
+with rule_logging(snakemake.log[0]) as log:
+    index = index_librispeech(snakemake.params.root, snakemake.params.subsets)
+    write_csv(snakemake.output[0], index)
+    log.info("indexed %d utterances: %s", len(index), index["split"].value_counts().to_dict())

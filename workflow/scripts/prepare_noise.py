@@ -1,0 +1,12 @@
+"""Index a DEMAND-layout tree (real or embedded) and bring each noise to 16 kHz mono."""
+
+from advspeech.data import index_demand, prepare_noise
+from advspeech.io import write_csv
+from advspeech.runtime import rule_logging
+
+with rule_logging(snakemake.log[0]) as log:
+    p = snakemake.params
+    index = index_demand(p.root, p.environments, p.channels)
+    manifest = prepare_noise(index, snakemake.output.wavs, min_sample_rate=p.min_sample_rate)
+    write_csv(snakemake.output.manifest, manifest)
+    log.info("%d noise conditions: %s", len(manifest), manifest["split"].value_counts().to_dict())
