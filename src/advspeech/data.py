@@ -34,9 +34,9 @@ from advspeech.dsp import (
 )
 from advspeech.io import DataError, read_audio, write_audio
 from advspeech.noise import BABBLE, generate_environment
-from advspeech.seeding import rng_for
+from advspeech.seeding import rng_for, stable_seed
 from advspeech.text import make_sentence, normalize_transcript
-from advspeech.tts import EspeakSynthesizer, VoiceSpec, available_variants
+from advspeech.tts import VoiceSpec, available_variants, synthesize_many
 
 log = logging.getLogger(__name__)
 
@@ -159,44 +159,49 @@ def synthesize_corpus(
     cfg: EmbeddedCorpusConfig,
     seed: int,
     forbidden_sentences: Sequence[str] = (),
+    processes: int = 1,
 ) -> pd.DataFrame:
     """Synthesise the embedded corpus in the LibriSpeech layout under ``out_root``.
 
     Subsets are named after the splits (``train``, ``dev``, ``test``, ``babble``); each
     speaker has one chapter (id 1). Returns one row per speaker (its voice), which the
-    rule writes next to the corpus as ``speakers.csv``.
+    rule writes next to the corpus as ``speakers.csv``. Byte-identical for equal
+    ``cfg`` and ``seed`` (see :func:`advspeech.tts.synthesize_many`).
     """
     out_root = Path(out_root)
-    tts = EspeakSynthesizer()
     speakers = assign_speakers(cfg, seed, available_variants())
+    plan = []  # (folder, utt_id, text, voice, utterance seed)
     rows = []
-    total = sum(len(v) * cfg.utterances_per_speaker[s] for s, v in speakers.items())
-    with tqdm(total=total, desc="synthesise corpus", unit="utt") as bar:
-        for split, members in speakers.items():
-            for spk, voice in members:
-                chapter = 1
-                folder = out_root / split / str(spk) / str(chapter)
-                rng = rng_for(seed, "sentences", spk)
-                lines = []
-                for n in range(cfg.utterances_per_speaker[split]):
-                    text = make_sentence(rng, forbidden=tuple(forbidden_sentences))
-                    utt_id = f"{spk}-{chapter}-{n:04d}"
-                    audio = tts.synthesize(text, voice)
-                    write_audio(folder / f"{utt_id}.flac", audio, SAMPLE_RATE)
-                    lines.append(f"{utt_id} {text.upper()}")
-                    bar.update()
-                trans = folder / f"{spk}-{chapter}.trans.txt"
-                trans.write_text("\n".join(lines) + "\n")
-                rows.append(
-                    {
-                        "speaker": spk,
-                        "split": split,
-                        "voice": voice.name,
-                        "words_per_minute": voice.words_per_minute,
-                        "pitch": voice.pitch,
-                        "pitch_range": voice.pitch_range,
-                    }
-                )
+    for split, members in speakers.items():
+        for spk, voice in members:
+            chapter = 1
+            folder = out_root / split / str(spk) / str(chapter)
+            rng = rng_for(seed, "sentences", spk)
+            for n in range(cfg.utterances_per_speaker[split]):
+                text = make_sentence(rng, forbidden=tuple(forbidden_sentences))
+                utt_id = f"{spk}-{chapter}-{n:04d}"
+                plan.append((folder, utt_id, text, voice, stable_seed(seed, "tts", utt_id)))
+            rows.append(
+                {
+                    "speaker": spk,
+                    "split": split,
+                    "voice": voice.name,
+                    "words_per_minute": voice.words_per_minute,
+                    "pitch": voice.pitch,
+                    "pitch_range": voice.pitch_range,
+                }
+            )
+    jobs = [(text, voice, useed) for _, _, text, voice, useed in plan]
+    transcripts: dict[Path, list[str]] = {}
+    audio_iter = synthesize_many(jobs, processes=processes)
+    for (folder, utt_id, text, _, _), audio in tqdm(
+        zip(plan, audio_iter, strict=True), total=len(plan), desc="synthesise corpus", unit="utt"
+    ):
+        write_audio(folder / f"{utt_id}.flac", audio, SAMPLE_RATE)
+        transcripts.setdefault(folder, []).append(f"{utt_id} {text.upper()}")
+    for folder, lines in transcripts.items():
+        spk, chapter = folder.parent.name, folder.name
+        (folder / f"{spk}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
     return pd.DataFrame(rows)
 
 

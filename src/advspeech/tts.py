@@ -7,13 +7,22 @@ int16), which we then resample to 16 kHz with torchaudio.
 
 espeak-ng keeps global state in the process, so :class:`EspeakSynthesizer` is a
 process-wide singleton guarded by a lock; create it once per process.
+
+Determinism: espeak-ng carries hidden state from one utterance to the next (voice
+"flutter" and noise generators in static variables) and that state is not reproducible
+across processes, so the same text and voice can differ after other utterances.
+The *first* utterance after initialisation is reproducible. :func:`synthesize_many`
+therefore synthesises every utterance in a fresh child forked from a parent that has
+initialised the library but never synthesised, which also spreads the work over cores.
 """
 
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,8 +125,21 @@ class EspeakSynthesizer:
             ctypes.c_void_p,
         ]
 
+    def set_random_seed(self, seed: int) -> None:
+        """Seed espeak-ng's internal noise generator and libc's ``rand``."""
+        self._lib.espeak_ng_SetRandSeed(ctypes.c_long(int(seed) % 2**31))
+        ctypes.CDLL(None).srand(ctypes.c_uint(int(seed) % 2**32))
+
     def synthesize(self, text: str, voice: VoiceSpec) -> np.ndarray:
-        """Return 16 kHz mono float32 speech for ``text``, leading/trailing silence trimmed."""
+        """Return 16 kHz mono float32 speech for ``text``, leading/trailing silence trimmed.
+
+        Not reproducible across processes; see :func:`synthesize_many`.
+        """
+        raw = self.synthesize_native(text, voice)
+        return resample(_trim_silence(raw), self.native_rate, SAMPLE_RATE)
+
+    def synthesize_native(self, text: str, voice: VoiceSpec) -> np.ndarray:
+        """Untrimmed float32 speech at espeak's native rate (22050 Hz)."""
         with self._lock:
             if self._lib.espeak_SetVoiceByName(voice.name.encode()) != 0:
                 raise ValueError(f"espeak-ng has no voice {voice.name!r}")
@@ -136,9 +158,33 @@ class EspeakSynthesizer:
             chunks, self._chunks = self._chunks, []
         if not chunks:
             raise RuntimeError(f"espeak-ng produced no audio for {text!r} with {voice.name}")
-        audio = np.concatenate(chunks).astype(np.float32) / 32768.0
-        audio = _trim_silence(audio)
-        return resample(audio, self.native_rate, SAMPLE_RATE)
+        return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+def _synthesize_in_child(job: tuple[str, VoiceSpec, int]) -> np.ndarray:
+    text, voice, seed = job
+    # espeak-ng seeds its own generator (breath/aspiration noise of e.g. the female
+    # variants) from the clock at initialisation, and Klatt voices use libc's rand():
+    # seed both so each utterance is reproducible.
+    tts = EspeakSynthesizer()
+    tts.set_random_seed(seed)
+    return tts.synthesize_native(text, voice)
+
+
+def synthesize_many(
+    jobs: Sequence[tuple[str, VoiceSpec, int]], processes: int = 1
+) -> Iterator[np.ndarray]:
+    """Yield 16 kHz speech for each (text, voice, seed), in order, reproducibly.
+
+    Each utterance is made by a fresh forked child (``maxtasksperchild=1``) of this
+    process, which initialises espeak-ng but never synthesises itself; the child seeds
+    libc's ``rand`` with the job's seed.
+    """
+    tts = EspeakSynthesizer()  # initialise before forking so children inherit it
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(processes=max(1, processes), maxtasksperchild=1) as pool:
+        for raw in pool.imap(_synthesize_in_child, jobs, chunksize=1):
+            yield resample(_trim_silence(raw), tts.native_rate, SAMPLE_RATE)
 
 
 def _trim_silence(audio: np.ndarray, threshold: float = 1e-3, pad: int = 1600) -> np.ndarray:

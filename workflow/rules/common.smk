@@ -8,9 +8,11 @@ from snakemake.utils import validate
 
 # Workflow scripts import the library from src/ even without `pip install -e .`
 # (e.g. inside a --sdm conda environment): put it on the scripts' PYTHONPATH.
+# This sets a variable for the jobs, it does not require one from the user, so it is
+# not an `envvars:` entry.
 SRC = os.path.join(workflow.basedir, "src")
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 )
 if SRC not in sys.path:
     sys.path.insert(0, SRC)
@@ -30,11 +32,15 @@ def check_config(cfg):
     for key in ("words_per_minute", "pitch", "pitch_range"):
         lo, hi = cfg["corpus"]["embedded"][key]
         if lo > hi:
-            raise ConfigError(f"config key corpus.embedded.{key}: minimum {lo} > maximum {hi}")
+            raise ConfigError(
+                f"config key corpus.embedded.{key}: minimum {lo} > maximum {hi}"
+            )
     for key in ("width", "length", "height", "absorption"):
         lo, hi = cfg["rirs"][key]
         if lo > hi or lo <= 0:
-            raise ConfigError(f"config key rirs.{key}: need 0 < min <= max, got [{lo}, {hi}]")
+            raise ConfigError(
+                f"config key rirs.{key}: need 0 < min <= max, got [{lo}, {hi}]"
+            )
     if cfg["rirs"]["absorption"][1] > 1:
         raise ConfigError("config key rirs.absorption: energy absorption must be <= 1")
     if cfg["data"]["min_seconds"] >= cfg["data"]["max_seconds"]:
@@ -56,7 +62,10 @@ def check_config(cfg):
     else:
         emb = cfg["corpus"]["embedded"]
         for split in ("train", "test"):
-            if emb["speakers"].get(split, 0) < 1 or emb["utterances_per_speaker"].get(split, 0) < 1:
+            if (
+                emb["speakers"].get(split, 0) < 1
+                or emb["utterances_per_speaker"].get(split, 0) < 1
+            ):
                 raise ConfigError(
                     f"config keys corpus.embedded.speakers.{split} and "
                     f"corpus.embedded.utterances_per_speaker.{split} must be >= 1"
@@ -85,7 +94,9 @@ def check_config(cfg):
 def babble_split_size():
     if config["corpus"]["source"] == "embedded":
         emb = config["corpus"]["embedded"]
-        return emb["speakers"].get("babble", 0) * emb["utterances_per_speaker"].get("babble", 0)
+        return emb["speakers"].get("babble", 0) * emb["utterances_per_speaker"].get(
+            "babble", 0
+        )
     return len(config["corpus"]["librispeech"]["subsets"].get("babble", []))
 
 
@@ -108,7 +119,10 @@ wildcard_constraints:
 def lib(*modules):
     """Library modules a rule's script imports, declared as inputs so that editing one
     re-runs the rules that depend on it (Snakemake does not track imports itself)."""
-    return [os.path.join(SRC, "advspeech", f"{m}.py") for m in ("__init__", "io", "runtime", "seeding", *modules)]
+    return [
+        os.path.join(SRC, "advspeech", f"{m}.py")
+        for m in ("__init__", "io", "runtime", "seeding", *modules)
+    ]
 
 
 def corpus_splits():

@@ -7,16 +7,17 @@ rule synthesize_corpus:
     output:
         corpus=directory(EMBEDDED_CORPUS),
         speakers="resources/embedded/speakers.csv",
-    params:
-        embedded=config["corpus"]["embedded"],
-        seed=config["seed"],
-        forbidden=[config["target_phrase"]],
     log:
         "logs/synthesize_corpus.log",
     benchmark:
         "benchmarks/synthesize_corpus.tsv"
     conda:
         "../../envs/data.yaml"
+    threads: 2
+    params:
+        embedded=config["corpus"]["embedded"],
+        seed=config["seed"],
+        forbidden=[config["target_phrase"]],
     script:
         "../scripts/synthesize_corpus.py"
 
@@ -27,15 +28,15 @@ rule index_corpus:
         code=lib("text", "data"),
     output:
         "results/data/corpus.csv",
-    params:
-        root=corpus_root(),
-        subsets=corpus_subsets(),
     log:
         "logs/index_corpus.log",
     benchmark:
         "benchmarks/index_corpus.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        root=corpus_root(),
+        subsets=corpus_subsets(),
     script:
         "../scripts/index_corpus.py"
 
@@ -48,6 +49,12 @@ rule prepare_clean:
         manifest="results/data/clean/{split}.csv",
         skipped="results/data/clean/{split}_skipped.csv",
         wavs=directory("results/data/clean/{split}"),
+    log:
+        "logs/prepare_clean/{split}.log",
+    benchmark:
+        "benchmarks/prepare_clean/{split}.tsv"
+    conda:
+        "../../envs/data.yaml"
     params:
         min_sample_rate=config["data"]["min_sample_rate"],
         rms_dbfs=config["data"]["rms_dbfs"],
@@ -56,11 +63,5 @@ rule prepare_clean:
         max_seconds=config["data"]["max_seconds"],
         max_utterances=lambda wc: config["data"]["max_utterances"].get(wc.split),
         seed=config["seed"],
-    log:
-        "logs/prepare_clean/{split}.log",
-    benchmark:
-        "benchmarks/prepare_clean/{split}.tsv"
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/prepare_clean.py"

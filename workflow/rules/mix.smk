@@ -9,19 +9,19 @@ rule mix:
     output:
         manifest="results/data/mix/{split}.csv",
         wavs=directory("results/data/mix/{split}"),
+    log:
+        "logs/mix/{split}.log",
+    benchmark:
+        "benchmarks/mix/{split}.tsv"
+    wildcard_constraints:
+        split="train|dev|test",
+    conda:
+        "../../envs/data.yaml"
     params:
         snrs_db=config["mix"]["snrs_db"],
         per_utterance=lambda wc: config["mix"]["per_utterance"][wc.split],
         # dev mixtures draw from the train noises; test from the held-out ones
         noise_split=lambda wc: "test" if wc.split == "test" else "train",
         seed=config["seed"],
-    wildcard_constraints:
-        split="train|dev|test",
-    log:
-        "logs/mix/{split}.log",
-    benchmark:
-        "benchmarks/mix/{split}.tsv"
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/mix.py"

@@ -7,18 +7,18 @@ rule synthesize_noise:
         code=lib("noise", "data"),
     output:
         directory(EMBEDDED_NOISE),
-    params:
-        environments=config["noise"]["environments"]["train"]
-        + config["noise"]["environments"]["test"],
-        seconds=config["noise"]["embedded_seconds"],
-        rms_dbfs=config["noise"]["embedded_rms_dbfs"],
-        seed=config["seed"],
     log:
         "logs/synthesize_noise.log",
     benchmark:
         "benchmarks/synthesize_noise.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        environments=config["noise"]["environments"]["train"]
+        + config["noise"]["environments"]["test"],
+        seconds=config["noise"]["embedded_seconds"],
+        rms_dbfs=config["noise"]["embedded_rms_dbfs"],
+        seed=config["seed"],
     script:
         "../scripts/synthesize_noise.py"
 
@@ -30,16 +30,16 @@ rule prepare_noise:
     output:
         manifest="results/data/noise/manifest.csv",
         wavs=directory("results/data/noise/wav"),
-    params:
-        root=noise_root(),
-        environments=noise_environments(),
-        channels=config["noise"]["channels"],
-        min_sample_rate=config["data"]["min_sample_rate"],
     log:
         "logs/prepare_noise.log",
     benchmark:
         "benchmarks/prepare_noise.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        root=noise_root(),
+        environments=noise_environments(),
+        channels=config["noise"]["channels"],
+        min_sample_rate=config["data"]["min_sample_rate"],
     script:
         "../scripts/prepare_noise.py"

@@ -7,6 +7,12 @@ rule simulate_rirs:
     output:
         manifest="results/data/rirs/{rirset}.csv",
         wavs=directory("results/data/rirs/{rirset}"),
+    log:
+        "logs/simulate_rirs/{rirset}.log",
+    benchmark:
+        "benchmarks/simulate_rirs/{rirset}.tsv"
+    conda:
+        "../../envs/data.yaml"
     params:
         n_rooms=lambda wc: config["rirs"]["count"][wc.rirset],
         width=config["rirs"]["width"],
@@ -18,11 +24,5 @@ rule simulate_rirs:
         wall_margin=config["rirs"]["wall_margin"],
         min_distance=config["rirs"]["min_distance"],
         seed=config["seed"],
-    log:
-        "logs/simulate_rirs/{rirset}.log",
-    benchmark:
-        "benchmarks/simulate_rirs/{rirset}.tsv"
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/simulate_rirs.py"

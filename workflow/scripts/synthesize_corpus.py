@@ -20,6 +20,7 @@ with rule_logging(snakemake.log[0]) as log:
         cfg,
         seed=snakemake.params.seed,
         forbidden_sentences=snakemake.params.forbidden,
+        processes=snakemake.threads,
     )
     write_csv(snakemake.output.speakers, speakers)
     log.info("synthesised %d speakers", len(speakers))

@@ -1,0 +1,35 @@
+# Two entry points (see README): `make run` and `make test`. Both create .venv if missing.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed-stamp
+CORES ?= all
+
+.PHONY: run test lint format bench clean-results
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -ra
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src workflow/scripts tests bench
+	$(VENV)/bin/ruff format --check src workflow/scripts tests bench
+	$(VENV)/bin/snakefmt --check Snakefile workflow/rules
+	$(VENV)/bin/snakemake --lint
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format src workflow/scripts tests bench
+	$(VENV)/bin/snakefmt Snakefile workflow/rules
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/data_throughput.py
+
+clean-results:
+	rm -rf results resources logs benchmarks .snakemake
