@@ -40,9 +40,10 @@ def snakemake(
         str(workdir),
         "--cores",
         "2",
+        *args,
+        # last: --configfile takes every following word as a file
         "--configfile",
         *[str(c) for c in configfiles],
-        *args,
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(

@@ -112,6 +112,8 @@ def simulate_room_set(
         spec = sample_room(rng, ranges, room_id=f"{rirset}{k:04d}")
         rir = simulate_rir(spec, ranges)
         path = out_dir / f"{spec.room_id}.wav"
-        write_audio(path, rir, SAMPLE_RATE, subtype="FLOAT")
+        # 24-bit PCM: ample for a unit-peak IR, and unlike float WAV it carries no
+        # timestamped PEAK chunk, so equal rooms give byte-identical files
+        write_audio(path, rir, SAMPLE_RATE, subtype="PCM_24")
         rows.append({**room_record(spec, rir), "path": str(path)})
     return pd.DataFrame(rows)
