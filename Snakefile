@@ -16,6 +16,7 @@ include: "workflow/rules/noise.smk"
 include: "workflow/rules/mix.smk"
 include: "workflow/rules/rirs.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/asr.smk"
 
 
 rule all:

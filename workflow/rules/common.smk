@@ -184,6 +184,24 @@ def embedded_noise_babble_input(wildcards):
     return {}
 
 
+ASR_MODELS = ["ds", "ds_advt"]
+
+
+def asr_train_params(asr):
+    """Training settings of one recogniser: ds from asr.train, ds_advt from asr.advt."""
+    if asr == "ds":
+        return {**config["asr"]["train"], "alpha": 1.0, "eps": 0.0}
+    advt = config["asr"]["advt"]
+    return {**config["asr"]["train"], **advt, "patience": advt["epochs"]}
+
+
+def asr_training_inputs(wildcards):
+    """ds_advt starts from the trained ds."""
+    if wildcards.asr == "ds_advt":
+        return {"init": "results/models/asr/ds.pt"}
+    return {}
+
+
 def data_targets():
     return [
         "results/data/summary.csv",
@@ -192,6 +210,10 @@ def data_targets():
     ]
 
 
+def asr_targets():
+    return expand("results/asr/{asr}/wer.csv", asr=ASR_MODELS)
+
+
 def all_targets():
     """Every artifact the stages built so far can produce."""
-    return data_targets()
+    return data_targets() + asr_targets()

@@ -1,0 +1,308 @@
+"""The victim recogniser: a DeepSpeech-family CTC model, differentiable from the waveform.
+
+Why not Mozilla DeepSpeech itself: its PyPI wheels stop at Python 3.9 and its weights
+are release downloads, and the attacks need gradients through the whole model. So, as
+ART and armory do with deepspeech.pytorch, the victim here is a recogniser of the same
+family that the workflow trains: the paper's MFCC front end (Eq. 2; DeepSpeech's
+25 ms / 10 ms frames, 26 mel filters, 26 cepstra, lifter 22, pre-emphasis 0.97)
+computed with torchaudio inside the model, 1-D convolutions, bidirectional GRU/LSTM
+layers, and a linear layer to the 29-symbol alphabet, trained with CTC.
+
+Anything that can transcribe audio can be a victim: implement :class:`Recognizer`
+(``transcribe``, and ``loss`` where differentiable) and register the model class in
+:data:`ASR_MODELS`.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchaudio
+from torch import nn
+
+from advspeech import SAMPLE_RATE
+from advspeech.text import ALPHABET, check_in_alphabet
+
+BLANK_INDEX = 0
+_CHAR_TO_INDEX = {c: i for i, c in enumerate(ALPHABET)}
+
+
+def encode_text(text: str) -> list[int]:
+    """Characters -> label indices (1..28); raises ValueError outside the alphabet."""
+    check_in_alphabet(text)
+    return [_CHAR_TO_INDEX[c] for c in text]
+
+
+def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[str]:
+    """Best path: argmax per frame, merge repeats, drop blanks. log_probs (T, B, C)."""
+    best = log_probs.argmax(dim=-1).T.cpu().numpy()  # (B, T)
+    texts = []
+    for row, n in zip(best, lengths.cpu().numpy(), strict=True):
+        row = row[: int(n)]
+        keep = np.ones(len(row), dtype=bool)
+        keep[1:] = row[1:] != row[:-1]
+        chars = [ALPHABET[i] for i in row[keep] if i != BLANK_INDEX]
+        texts.append(" ".join("".join(chars).split()))
+    return texts
+
+
+# --- front end -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrontEndConfig:
+    """MFCC parameters (DeepSpeech's, from Yakura & Sakuma's reference)."""
+
+    n_mfcc: int = 26
+    n_mels: int = 26
+    n_fft: int = 512
+    win_length: int = 400
+    hop_length: int = 160
+    preemphasis: float = 0.97
+    lifter: int = 22
+
+
+class MFCCFrontEnd(nn.Module):
+    """Waveform (B, N) -> normalised MFCC (B, n_mfcc, T), differentiable end to end."""
+
+    def __init__(self, cfg: FrontEndConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.mfcc = torchaudio.transforms.MFCC(
+            sample_rate=SAMPLE_RATE,
+            n_mfcc=cfg.n_mfcc,
+            log_mels=True,
+            melkwargs={
+                "n_fft": cfg.n_fft,
+                "win_length": cfg.win_length,
+                "hop_length": cfg.hop_length,
+                "n_mels": cfg.n_mels,
+                "center": False,
+                "f_min": 20.0,
+                "f_max": SAMPLE_RATE / 2,
+            },
+        )
+        n = torch.arange(cfg.n_mfcc, dtype=torch.float32)
+        lift = (
+            1.0 + (cfg.lifter / 2.0) * torch.sin(math.pi * n / cfg.lifter)
+            if cfg.lifter
+            else torch.ones_like(n)
+        )
+        self.register_buffer("lift", lift[:, None], persistent=False)
+
+    def frame_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        lengths = torch.clamp(lengths, min=self.cfg.win_length)
+        return 1 + (lengths - self.cfg.win_length) // self.cfg.hop_length
+
+    def forward(
+        self, wave: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if wave.shape[-1] < self.cfg.win_length:
+            wave = F.pad(wave, (0, self.cfg.win_length - wave.shape[-1]))
+        emphasised = torch.cat(
+            [wave[:, :1], wave[:, 1:] - self.cfg.preemphasis * wave[:, :-1]], dim=1
+        )
+        feats = self.mfcc(emphasised) * self.lift  # (B, n_mfcc, T)
+        frames = self.frame_lengths(lengths).clamp(max=feats.shape[-1])
+        mask = torch.arange(feats.shape[-1], device=feats.device)[None, :] < frames[:, None]
+        mask = mask[:, None, :].to(feats.dtype)
+        # per-utterance mean/variance normalisation over the valid frames only
+        count = mask.sum(dim=-1, keepdim=True).clamp(min=1.0)
+        mean = (feats * mask).sum(dim=-1, keepdim=True) / count
+        var = (((feats - mean) * mask) ** 2).sum(dim=-1, keepdim=True) / count
+        feats = (feats - mean) / torch.sqrt(var + 1e-5) * mask
+        return feats, frames
+
+
+# --- acoustic model ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeepSpeechConfig:
+    """Sizes of the DeepSpeech-family model (config ``asr.model``)."""
+
+    conv_channels: int = 128
+    conv_kernel: int = 11
+    conv_stride: int = 2
+    rnn_type: str = "gru"  # gru | lstm
+    rnn_hidden: int = 192
+    rnn_layers: int = 2
+    dropout: float = 0.1
+    front_end: FrontEndConfig = field(default_factory=FrontEndConfig)
+
+    @classmethod
+    def from_dict(cls, cfg: dict) -> DeepSpeechConfig:
+        cfg = dict(cfg)
+        front = FrontEndConfig(**cfg.pop("front_end", {}))
+        return cls(front_end=front, **cfg)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DeepSpeechCTC(nn.Module):
+    """MFCC -> Conv1d (strided in time) -> Conv1d -> bidirectional RNN -> Linear(29)."""
+
+    def __init__(self, cfg: DeepSpeechConfig):
+        super().__init__()
+        if cfg.rnn_type not in ("gru", "lstm"):
+            raise ValueError(f"asr rnn_type must be gru or lstm, got {cfg.rnn_type!r}")
+        self.cfg = cfg
+        self.front_end = MFCCFrontEnd(cfg.front_end)
+        pad = cfg.conv_kernel // 2
+        self.conv = nn.Sequential(
+            nn.Conv1d(
+                cfg.front_end.n_mfcc,
+                cfg.conv_channels,
+                cfg.conv_kernel,
+                stride=cfg.conv_stride,
+                padding=pad,
+            ),
+            nn.BatchNorm1d(cfg.conv_channels),
+            nn.Hardtanh(0.0, 20.0),
+            nn.Conv1d(cfg.conv_channels, cfg.conv_channels, cfg.conv_kernel, stride=1, padding=pad),
+            nn.BatchNorm1d(cfg.conv_channels),
+            nn.Hardtanh(0.0, 20.0),
+        )
+        rnn = nn.GRU if cfg.rnn_type == "gru" else nn.LSTM
+        self.rnn = rnn(
+            cfg.conv_channels,
+            cfg.rnn_hidden,
+            num_layers=cfg.rnn_layers,
+            bidirectional=True,
+            dropout=cfg.dropout if cfg.rnn_layers > 1 else 0.0,
+        )
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.output = nn.Linear(2 * cfg.rnn_hidden, len(ALPHABET))
+
+    def output_lengths(self, frames: torch.Tensor) -> torch.Tensor:
+        pad = self.cfg.conv_kernel // 2
+        return (frames + 2 * pad - self.cfg.conv_kernel) // self.cfg.conv_stride + 1
+
+    def encode(
+        self, feats: torch.Tensor, frames: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features (B, n_mfcc, T) -> log-probabilities (T', B, 29) and their lengths."""
+        x = self.conv(feats)  # (B, C, T')
+        out_len = self.output_lengths(frames).clamp(min=1, max=x.shape[-1])
+        x = x.permute(2, 0, 1)  # (T', B, C)
+        packed = nn.utils.rnn.pack_padded_sequence(x, out_len.cpu(), enforce_sorted=False)
+        y, _ = self.rnn(packed)
+        y, _ = nn.utils.rnn.pad_packed_sequence(y, total_length=x.shape[0])
+        logits = self.output(self.dropout(y))
+        return F.log_softmax(logits, dim=-1), out_len
+
+    def forward(
+        self, wave: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        feats, frames = self.front_end(wave, lengths)
+        return self.encode(feats, frames)
+
+
+ASR_MODELS: dict[str, type[nn.Module]] = {"ds": DeepSpeechCTC}
+ASR_CONFIGS: dict[str, type] = {"ds": DeepSpeechConfig}
+
+
+def build_asr(arch: str, cfg: dict) -> nn.Module:
+    """Model class from the registry, built from its config dict."""
+    if arch not in ASR_MODELS:
+        raise KeyError(f"unknown recogniser architecture {arch!r}; known: {sorted(ASR_MODELS)}")
+    return ASR_MODELS[arch](ASR_CONFIGS[arch].from_dict(cfg))
+
+
+def ctc_loss(
+    log_probs: torch.Tensor,
+    out_len: torch.Tensor,
+    targets: Sequence[str],
+    reduction: str = "mean",
+) -> torch.Tensor:
+    """CTC loss of ``targets`` (strings). ``reduction='none'`` gives one value per example."""
+    labels = [torch.tensor(encode_text(t), dtype=torch.long) for t in targets]
+    target_len = torch.tensor([len(t) for t in labels], dtype=torch.long)
+    flat = torch.cat(labels).to(log_probs.device)
+    return F.ctc_loss(
+        log_probs,
+        flat,
+        out_len.to(log_probs.device),
+        target_len.to(log_probs.device),
+        blank=BLANK_INDEX,
+        reduction=reduction,
+        zero_infinity=True,
+    )
+
+
+def pad_batch(waves: Sequence[np.ndarray | torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """List of 1-D signals -> zero-padded (B, N) float32 tensor and lengths."""
+    tensors = [torch.as_tensor(np.asarray(w, dtype=np.float32)) for w in waves]
+    lengths = torch.tensor([len(t) for t in tensors], dtype=torch.long)
+    batch = torch.zeros(len(tensors), int(lengths.max()))
+    for i, t in enumerate(tensors):
+        batch[i, : len(t)] = t
+    return batch, lengths
+
+
+# --- the interface attacks and scoring use -------------------------------------------------
+
+
+class Recognizer(abc.ABC):
+    """What attacks, enhancement evaluation and over-the-air scoring need of a victim."""
+
+    differentiable: bool = False
+
+    @abc.abstractmethod
+    def transcribe(self, waveforms: Sequence[np.ndarray | torch.Tensor]) -> list[str]:
+        """16 kHz mono signals -> transcripts (normalised lower-case text)."""
+
+    def loss(
+        self, waveforms: torch.Tensor, lengths: torch.Tensor, targets: Sequence[str]
+    ) -> torch.Tensor:
+        """Per-example loss of the target transcripts, differentiable w.r.t. ``waveforms``."""
+        raise NotImplementedError(f"{type(self).__name__} is not differentiable")
+
+
+class CTCRecognizer(Recognizer):
+    """A trained CTC model (any entry of :data:`ASR_MODELS`) on a device."""
+
+    differentiable = True
+
+    def __init__(self, model: nn.Module, device: torch.device, batch_size: int = 32):
+        self.model = model.to(device).eval()
+        self.device = device
+        self.batch_size = batch_size
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def transcribe(self, waveforms: Sequence[np.ndarray | torch.Tensor]) -> list[str]:
+        texts: list[str] = []
+        order = np.argsort([len(w) for w in waveforms])  # similar lengths share a batch
+        results: dict[int, str] = {}
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch, lengths = pad_batch([waveforms[i] for i in idx])
+            log_probs, out_len = self.model(batch.to(self.device), lengths.to(self.device))
+            for i, text in zip(idx, greedy_decode(log_probs, out_len), strict=True):
+                results[int(i)] = text
+        texts = [results[i] for i in range(len(waveforms))]
+        return texts
+
+    def loss(
+        self, waveforms: torch.Tensor, lengths: torch.Tensor, targets: Sequence[str]
+    ) -> torch.Tensor:
+        # cuDNN's RNN backward refuses eval mode; the native kernels give the same values
+        with torch.backends.cudnn.flags(enabled=False):
+            log_probs, out_len = self.model(waveforms, lengths)
+        return ctc_loss(log_probs, out_len, targets, reduction="none")
+
+    def log_probs(self, waveforms: torch.Tensor, lengths: torch.Tensor):
+        return self.model(waveforms, lengths)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,413 @@
+"""Training and evaluating the CTC recogniser, plain and adversarially (paper Eq. 6).
+
+Training data: the clean training utterances and their noisy mixtures, with on-the-fly
+augmentation (random gain, reverberation by a *train* room, SpecAugment masks). The dev
+split (clean + noisy) selects the epoch with the lowest WER; training stops after
+``patience`` epochs without improvement.
+
+Adversarial training fine-tunes a trained model with the paper's Eq. 6 on the CTC loss,
+``J~ = alpha J(x, y) + (1 - alpha) J(x + eps sign(grad_x J(x, y)), y)``, on the same data
+plus adversarial examples of training utterances labelled with their true transcripts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import pandas as pd
+import torch
+import torchaudio.functional as AF
+from tqdm import tqdm
+
+from advspeech.asr import CTCRecognizer, ctc_loss, pad_batch
+from advspeech.io import DataError, read_audio
+from advspeech.torchutil import ResumableState, restore_rng_state, rng_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Utterances:
+    """Audio kept in memory as int16 (half the size of float32) with transcripts."""
+
+    audio: list[np.ndarray]
+    texts: list[str]
+    ids: list[str]
+
+    @classmethod
+    def from_manifests(
+        cls, manifests: Sequence[str], path_column: str, limit: int | None = None
+    ) -> Utterances:
+        audio, texts, ids = [], [], []
+        for manifest in manifests:
+            frame = pd.read_csv(manifest, keep_default_na=False)
+            if path_column not in frame.columns or "text" not in frame.columns:
+                raise DataError(f"manifest {manifest} lacks columns {path_column!r}/'text'")
+            for row in frame.itertuples(index=False):
+                x = read_audio(getattr(row, path_column))[0][0]
+                audio.append(np.round(np.clip(x, -1, 1) * 32767).astype(np.int16))
+                texts.append(row.text)
+                ids.append(getattr(row, "mix_id", None) or row.utt_id)
+                if limit and len(audio) >= limit:
+                    break
+        if not audio:
+            raise DataError(f"no utterances in {list(manifests)}")
+        return cls(audio, texts, ids)
+
+    def __len__(self) -> int:
+        return len(self.audio)
+
+    def __add__(self, other: Utterances) -> Utterances:
+        return Utterances(self.audio + other.audio, self.texts + other.texts, self.ids + other.ids)
+
+    def waveform(self, i: int) -> np.ndarray:
+        return self.audio[i].astype(np.float32) / 32767.0
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    gain_db: tuple[float, float] = (-6.0, 6.0)
+    reverb_prob: float = 0.3
+    freq_masks: int = 2
+    freq_mask_width: int = 4
+    time_masks: int = 2
+    time_mask_width: int = 15
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (config ``asr.train``; ``asr.advt`` for the AdvT twin)."""
+
+    epochs: int = 20
+    patience: int = 4
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-5
+    grad_clip: float = 5.0
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # adversarial training (Eq. 6); alpha = 1 disables it
+    alpha: float = 1.0
+    eps: float = 0.0
+
+
+def make_batches(lengths: Sequence[int], batch_size: int, gen: torch.Generator) -> list[np.ndarray]:
+    """Shuffle, then sort within pools of 50 batches by length, so batches pad little."""
+    order = torch.randperm(len(lengths), generator=gen).numpy()
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        chunk = chunk[np.argsort([lengths[i] for i in chunk], kind="stable")]
+        batches += [chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size)]
+    perm = torch.randperm(len(batches), generator=gen).numpy()
+    return [batches[i] for i in perm]
+
+
+def augment_waves(
+    waves: list[np.ndarray], rirs: Sequence[np.ndarray], cfg: AugmentConfig, gen: torch.Generator
+) -> list[np.ndarray]:
+    out = []
+    for w in waves:
+        x = torch.from_numpy(w)
+        if rirs and torch.rand(1, generator=gen).item() < cfg.reverb_prob:
+            rir = torch.from_numpy(rirs[int(torch.randint(len(rirs), (1,), generator=gen))])
+            y = AF.fftconvolve(x, rir)[: len(x)]
+            x = y * (x.abs().max() / y.abs().max().clamp(min=1e-8))
+        lo, hi = cfg.gain_db
+        gain = 10 ** ((lo + (hi - lo) * torch.rand(1, generator=gen).item()) / 20)
+        out.append((x * gain).clamp(-1, 1).numpy())
+    return out
+
+
+def spec_augment(
+    feats: torch.Tensor, frames: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator
+) -> torch.Tensor:
+    """Zero random frequency bands and time spans of (B, F, T) features (SpecAugment)."""
+    feats = feats.clone()
+    n_freq = feats.shape[1]
+    for b in range(feats.shape[0]):
+        for _ in range(cfg.freq_masks):
+            width = int(torch.randint(0, cfg.freq_mask_width + 1, (1,), generator=gen))
+            start = int(torch.randint(0, max(1, n_freq - width), (1,), generator=gen))
+            feats[b, start : start + width, :] = 0.0
+        t_max = int(frames[b])
+        for _ in range(cfg.time_masks):
+            width = int(torch.randint(0, cfg.time_mask_width + 1, (1,), generator=gen))
+            start = int(torch.randint(0, max(1, t_max - width), (1,), generator=gen))
+            feats[b, :, start : start + width] = 0.0
+    return feats
+
+
+def fgsm_perturb(
+    model, batch: torch.Tensor, lengths: torch.Tensor, texts, eps: float
+) -> torch.Tensor:
+    """x + eps * sign(grad_x J(x, y)) with J the CTC loss (Goodfellow et al.; paper Eq. 6)."""
+    x = batch.detach().clone().requires_grad_(True)
+    with torch.backends.cudnn.flags(enabled=False):
+        log_probs, out_len = model(x, lengths)
+    loss = ctc_loss(log_probs, out_len, texts)
+    (grad,) = torch.autograd.grad(loss, x)
+    mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]).to(x.dtype)
+    return (batch + eps * grad.sign() * mask).clamp(-1, 1).detach()
+
+
+def eq6_loss(model, batch, lengths, texts, feats_aug, alpha: float, eps: float, gen, augment):
+    """The paper's Eq. 6 on the CTC loss; plain CTC when alpha == 1."""
+
+    def objective(wave):
+        feats, frames = model.front_end(wave, lengths)
+        if feats_aug:
+            feats = spec_augment(feats, frames, augment, gen)
+        log_probs, out_len = model.encode(feats, frames)
+        return ctc_loss(log_probs, out_len, texts)
+
+    clean_loss = objective(batch)
+    if alpha >= 1.0:
+        return clean_loss
+    adversarial = fgsm_perturb(model, batch, lengths, texts, eps)
+    return alpha * clean_loss + (1.0 - alpha) * objective(adversarial)
+
+
+def word_error_rates(refs: Sequence[str], hyps: Sequence[str]) -> tuple[float, float]:
+    """Corpus WER and CER in percent (jiwer); empty hypotheses count as deletions."""
+    return 100.0 * jiwer.wer(list(refs), list(hyps)), 100.0 * jiwer.cer(list(refs), list(hyps))
+
+
+def evaluate(
+    model, data: Utterances, device: torch.device, batch_size: int = 32
+) -> tuple[float, float, list[str]]:
+    was_training = model.training
+    recognizer = CTCRecognizer(model, device, batch_size=batch_size)
+    hyps = recognizer.transcribe([data.waveform(i) for i in range(len(data))])
+    for p in model.parameters():
+        p.requires_grad_(True)
+    model.train(was_training)
+    wer, cer = word_error_rates(data.texts, hyps)
+    return wer, cer, hyps
+
+
+def train_ctc(
+    model: torch.nn.Module,
+    train: Utterances,
+    dev: Utterances,
+    cfg: TrainConfig,
+    device: torch.device,
+    gen: torch.Generator,
+    state: ResumableState,
+    rirs: Sequence[np.ndarray] = (),
+) -> tuple[dict, list[dict]]:
+    """Train ``model`` in place; return the best state dict (by dev WER) and the history.
+
+    After every epoch the full training state is saved to ``state``; a killed job that is
+    re-run resumes from the last finished epoch.
+    """
+    model.to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history: list[dict] = []
+    best = {"wer": float("inf"), "epoch": -1, "state_dict": None}
+    start_epoch = 0
+    saved = state.load()
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        history = saved["history"]
+        best = saved["best"]
+        start_epoch = saved["epoch"] + 1
+        restore_rng_state(saved["rng"], gen)
+        log.info("resuming from epoch %d (state %s)", start_epoch, state.path)
+    lengths = [len(a) for a in train.audio]
+    for epoch in range(start_epoch, cfg.epochs):
+        if epoch - best["epoch"] > cfg.patience and best["epoch"] >= 0:
+            log.info("early stop: no dev improvement for %d epochs", cfg.patience)
+            break
+        model.train()
+        t0 = time.time()
+        losses = []
+        batches = make_batches(lengths, cfg.batch_size, gen)
+        for idx in tqdm(batches, desc=f"epoch {epoch}", mininterval=10):
+            waves = augment_waves([train.waveform(i) for i in idx], rirs, cfg.augment, gen)
+            batch, lens = pad_batch(waves)
+            batch, lens = batch.to(device), lens.to(device)
+            texts = [train.texts[i] for i in idx]
+            loss = eq6_loss(model, batch, lens, texts, True, cfg.alpha, cfg.eps, gen, cfg.augment)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            losses.append(float(loss.detach()))
+        model.eval()
+        dev_wer, dev_cer, _ = evaluate(model, dev, device)
+        record = {
+            "epoch": epoch,
+            "train_loss": float(np.mean(losses)),
+            "dev_wer": dev_wer,
+            "dev_cer": dev_cer,
+            "seconds": time.time() - t0,
+        }
+        history.append(record)
+        log.info(
+            "epoch %d: loss %.3f dev WER %.2f%% CER %.2f%% (%.0f s)",
+            epoch,
+            record["train_loss"],
+            dev_wer,
+            dev_cer,
+            record["seconds"],
+        )
+        if dev_wer < best["wer"]:
+            best = {
+                "wer": dev_wer,
+                "epoch": epoch,
+                "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+            }
+        state.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "history": history,
+                "best": best,
+                "epoch": epoch,
+                "rng": rng_state(gen),
+            }
+        )
+    if best["state_dict"] is None:
+        best["state_dict"] = model.state_dict()
+    return best, history
+
+
+def load_rirs(manifest: str | Path) -> list[np.ndarray]:
+    frame = pd.read_csv(manifest)
+    return [read_audio(p)[0][0] for p in frame["path"]]
+
+
+def fit_recognizer(
+    *,
+    model_cfg: dict,
+    train_cfg: dict,
+    train_manifests: dict[str, Sequence[str]],
+    dev_manifests: dict[str, Sequence[str]],
+    rir_manifest: str,
+    out_model: str,
+    out_history: str,
+    state_path: str,
+    device: str,
+    seed: int,
+    init_model: str | None = None,
+) -> dict:
+    """Everything the ``train_asr`` rule does; returns a summary for the log.
+
+    ``*_manifests`` map a path column (``clean_path``/``noisy_path``) to manifests.
+    """
+    from advspeech.asr import build_asr, count_parameters
+    from advspeech.io import write_json
+    from advspeech.torchutil import (
+        fingerprint,
+        load_checkpoint,
+        resolve_device,
+        save_state_dict,
+        seed_everything,
+    )
+
+    dev_ = resolve_device(device)
+    gen = seed_everything(seed)
+    model = build_asr("ds", model_cfg)
+    if init_model:
+        model.load_state_dict(load_checkpoint(init_model)["state_dict"])
+    train = _load_sets(train_manifests)
+    dev = _load_sets(dev_manifests)
+    rirs = load_rirs(rir_manifest) if train_cfg.get("reverb_prob", 0) > 0 else []
+    augment = AugmentConfig(
+        reverb_prob=train_cfg.get("reverb_prob", 0.0),
+        freq_masks=2 if train_cfg.get("spec_augment", True) else 0,
+        time_masks=2 if train_cfg.get("spec_augment", True) else 0,
+    )
+    cfg = TrainConfig(
+        epochs=train_cfg["epochs"],
+        patience=train_cfg["patience"],
+        batch_size=train_cfg["batch_size"],
+        lr=train_cfg["lr"],
+        weight_decay=train_cfg["weight_decay"],
+        augment=augment,
+        alpha=train_cfg.get("alpha", 1.0),
+        eps=train_cfg.get("eps", 0.0),
+    )
+    state = ResumableState(
+        state_path,
+        fingerprint({"model": model_cfg, "train": train_cfg, "seed": seed, "init": init_model}),
+    )
+    log.info(
+        "training %s parameters on %d utterances (%.2f h) on %s",
+        f"{count_parameters(model):,}",
+        len(train),
+        sum(len(a) for a in train.audio) / 16000 / 3600,
+        dev_,
+    )
+    t0 = time.time()
+    best, history = train_ctc(model, train, dev, cfg, dev_, gen, state, rirs)
+    meta = {
+        "arch": "ds",
+        "model": model_cfg,
+        "train": train_cfg,
+        "best_epoch": best["epoch"],
+        "dev_wer": best["wer"],
+        "parameters": count_parameters(model),
+    }
+    model.load_state_dict(best["state_dict"])
+    save_state_dict(model, out_model, meta)
+    write_json(out_history, {"meta": meta, "epochs": history, "seconds": time.time() - t0})
+    state.clear()
+    return meta
+
+
+def _load_sets(manifests: dict[str, Sequence[str]]) -> Utterances:
+    sets = [Utterances.from_manifests(paths, column) for column, paths in manifests.items()]
+    out = sets[0]
+    for s in sets[1:]:
+        out = out + s
+    return out
+
+
+def load_recognizer(path: str, device: torch.device, batch_size: int = 32) -> CTCRecognizer:
+    """A trained recogniser from its checkpoint (weights_only loading)."""
+    from advspeech.asr import build_asr
+    from advspeech.torchutil import load_checkpoint
+
+    payload = load_checkpoint(path)
+    model = build_asr(payload["meta"].get("arch", "ds"), payload["meta"]["model"])
+    model.load_state_dict(payload["state_dict"])
+    return CTCRecognizer(model, device, batch_size=batch_size)
+
+
+def evaluate_recognizer(
+    recognizer: CTCRecognizer, clean_manifest: str, noisy_manifest: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """WER/CER on the clean test set and per SNR of the noisy test set.
+
+    Returns (``testset,snr_db,wer,cer,n`` table, per-utterance transcripts).
+    """
+    rows, transcripts = [], []
+    sets = [("clean", None, pd.read_csv(clean_manifest, keep_default_na=False), "clean_path")]
+    noisy = pd.read_csv(noisy_manifest, keep_default_na=False)
+    for snr, group in sorted(noisy.groupby("snr_db"), key=lambda kv: -kv[0]):
+        sets.append(("noisy", float(snr), group, "noisy_path"))
+    for testset, snr, frame, column in sets:
+        waves = [read_audio(p)[0][0] for p in frame[column]]
+        hyps = recognizer.transcribe(waves)
+        wer, cer = word_error_rates(list(frame["text"]), hyps)
+        rows.append({"testset": testset, "snr_db": snr, "wer": wer, "cer": cer, "n": len(frame)})
+        for utt, ref, hyp in zip(frame["utt_id"], frame["text"], hyps, strict=True):
+            transcripts.append(
+                {
+                    "testset": testset,
+                    "snr_db": snr,
+                    "utt_id": utt,
+                    "reference": ref,
+                    "hypothesis": hyp,
+                }
+            )
+    return pd.DataFrame(rows), pd.DataFrame(transcripts)

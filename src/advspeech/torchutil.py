@@ -1,0 +1,122 @@
+"""Torch plumbing shared by every trainable model: device choice, seeding, checkpoints.
+
+Checkpoints:
+
+- *final* models are state dicts saved atomically and loaded with ``weights_only=True``;
+- *resumable* training state (model, optimiser, epoch, history, RNG states) lives outside
+  the rule's declared outputs (Snakemake deletes those before a job starts), tagged with
+  a fingerprint of the training parameters so a changed config never resumes a stale run,
+  and is removed once training finishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from advspeech.io import DataError, atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` -> CUDA when available (honouring CUDA_VISIBLE_DEVICES), else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DataError(f"config key device: {name!r} requested but CUDA is not available")
+    return device
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, numpy and torch; return a torch Generator for data order."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    return gen
+
+
+def set_threads(threads: int) -> None:
+    """Use the cores Snakemake granted the job, not every core of the machine."""
+    torch.set_num_threads(max(1, int(threads)))
+
+
+def fingerprint(params: dict[str, Any]) -> str:
+    """Stable hash of training parameters (JSON, sorted keys)."""
+    blob = json.dumps(params, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def save_state_dict(module: torch.nn.Module, path: str | os.PathLike, meta: dict) -> None:
+    """Save ``{"state_dict": ..., "meta": ...}`` atomically (plain tensors and JSON types)."""
+    payload = {"state_dict": module.state_dict(), "meta": json.loads(json.dumps(meta))}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint with ``weights_only=True``; a missing or corrupt file is a
+    :class:`DataError` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"model checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:
+        raise DataError(
+            f"cannot load model checkpoint {path} (corrupt or not a state dict): {err}"
+        ) from err
+    if not isinstance(payload, dict) or "state_dict" not in payload:
+        raise DataError(f"model checkpoint {path} has no state_dict entry")
+    return payload
+
+
+class ResumableState:
+    """Training state saved after each epoch to a path outside the rule's outputs."""
+
+    def __init__(self, path: str | os.PathLike, params_fingerprint: str):
+        self.path = Path(path)
+        self.fingerprint = params_fingerprint
+
+    def save(self, state: dict) -> None:
+        state = {**state, "fingerprint": self.fingerprint}
+        with atomic_path(self.path) as tmp:
+            torch.save(state, tmp)
+
+    def load(self) -> dict | None:
+        """The saved state, or None (no state, stale parameters, or unreadable file)."""
+        if not self.path.is_file():
+            return None
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=True)
+        except Exception as err:  # a state file is a cache: never fatal
+            log.warning("ignoring unreadable training state %s: %s", self.path, err)
+            return None
+        if state.get("fingerprint") != self.fingerprint:
+            log.info("training parameters changed since %s was saved: starting afresh", self.path)
+            return None
+        return state
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def rng_state(generator: torch.Generator) -> dict:
+    """Torch RNG states (training draws all randomness from torch, so this suffices)."""
+    return {"torch": torch.get_rng_state(), "data": generator.get_state()}
+
+
+def restore_rng_state(state: dict, generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["data"])

@@ -1,0 +1,126 @@
+"""The recogniser: CTC shapes, decoding, gradients to the waveform, resumable training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from advspeech.asr import (
+    CTCRecognizer,
+    build_asr,
+    ctc_loss,
+    encode_text,
+    greedy_decode,
+    pad_batch,
+)
+from advspeech.asr_train import TrainConfig, Utterances, train_ctc
+from advspeech.io import DataError
+from advspeech.torchutil import ResumableState, load_checkpoint, save_state_dict, seed_everything
+
+TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
+
+
+def _tiny_data(n=6, seconds=0.8):
+    rng = np.random.default_rng(0)
+    audio = [
+        np.round(
+            np.clip(0.1 * rng.standard_normal(int(seconds * 16000 + 800 * k)), -1, 1) * 32767
+        ).astype(np.int16)
+        for k in range(n)
+    ]
+    texts = ["open the door", "a red box", "close it", "the cat", "open", "door"][:n]
+    return Utterances(audio, texts, [f"u{k}" for k in range(n)])
+
+
+def test_ctc_shapes_and_lengths():
+    model = build_asr("ds", TINY).eval()
+    batch, lengths = pad_batch([np.zeros(16000), np.zeros(8000)])
+    log_probs, out_len = model(batch, lengths)
+    assert log_probs.shape[1:] == (2, 29)
+    assert out_len[0] == log_probs.shape[0] and out_len[1] < out_len[0]
+    assert torch.allclose(log_probs.exp().sum(-1), torch.ones(log_probs.shape[:2]), atol=1e-5)
+    loss = ctc_loss(log_probs, out_len, ["open the door", "hi"], reduction="none")
+    assert loss.shape == (2,) and torch.isfinite(loss).all()
+
+
+def test_greedy_decode_merges_repeats_and_drops_blanks():
+    labels = [0, 16, 16, 0, 17, 6, 6, 15, 0, 28, 28, 5, 16, 0, 16, 19]  # "open do" + "or"
+    lp = torch.full((len(labels), 1, 29), -10.0)
+    for t, k in enumerate(labels):
+        lp[t, 0, k] = 0.0
+    assert greedy_decode(lp, torch.tensor([len(labels)])) == ["open door"]
+    assert encode_text("ab c") == [2, 3, 28, 4]
+    with pytest.raises(ValueError, match="outside the recogniser alphabet"):
+        encode_text("open 3")
+
+
+def test_gradient_reaches_the_waveform():
+    model = build_asr("ds", TINY)
+    recognizer = CTCRecognizer(model, torch.device("cpu"))
+    x = (0.05 * torch.randn(2, 12000)).requires_grad_(True)
+    loss = recognizer.loss(x, torch.tensor([12000, 9000]), ["open the door", "door"])
+    loss.sum().backward()
+    assert x.grad is not None and x.grad[:, :9000].abs().sum() > 0
+    # padding beyond an utterance's length does not influence its loss
+    assert x.grad[1, 9500:].abs().max() == 0
+
+
+def test_transcribe_is_order_independent():
+    model = build_asr("ds", TINY)
+    rec = CTCRecognizer(model, torch.device("cpu"), batch_size=2)
+    rng = np.random.default_rng(1)
+    waves = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (9000, 4000, 16000)]
+    assert rec.transcribe(waves)[::-1] == rec.transcribe(waves[::-1])
+
+
+def test_one_epoch_lowers_the_loss_and_resume_after_interrupt(tmp_path):
+    data = _tiny_data()
+    cfg = TrainConfig(epochs=4, patience=10, batch_size=3, lr=0.01)
+    state = ResumableState(tmp_path / "state.pt", "fp")
+
+    seed_everything(0)
+    full_model = build_asr("ds", TINY)
+    gen = seed_everything(0)
+    best_full, hist_full = train_ctc(
+        full_model,
+        data,
+        data,
+        cfg,
+        torch.device("cpu"),
+        gen,
+        ResumableState(tmp_path / "a.pt", "fp"),
+    )
+    assert hist_full[-1]["train_loss"] < hist_full[0]["train_loss"]
+
+    # "kill" after two epochs: train with epochs=2 (state saved), then resume to 4
+    seed_everything(0)
+    model = build_asr("ds", TINY)
+    gen = seed_everything(0)
+    short = TrainConfig(**{**cfg.__dict__, "epochs": 2})
+    train_ctc(model, data, data, short, torch.device("cpu"), gen, state)
+    assert state.path.is_file()
+    model2 = build_asr("ds", TINY)
+    _, hist = train_ctc(model2, data, data, cfg, torch.device("cpu"), seed_everything(99), state)
+    assert [h["epoch"] for h in hist] == [0, 1, 2, 3]
+    # resumed training reproduces the uninterrupted run
+    assert hist[-1]["train_loss"] == pytest.approx(hist_full[-1]["train_loss"], rel=1e-4)
+
+
+def test_stale_state_is_ignored(tmp_path):
+    state = ResumableState(tmp_path / "s.pt", "old")
+    state.save({"epoch": 3})
+    assert ResumableState(tmp_path / "s.pt", "new").load() is None
+    assert state.load()["epoch"] == 3
+
+
+def test_checkpoint_roundtrip_and_corrupt_file(tmp_path):
+    model = build_asr("ds", TINY)
+    save_state_dict(model, tmp_path / "m.pt", {"arch": "ds", "model": TINY})
+    payload = load_checkpoint(tmp_path / "m.pt")
+    assert payload["meta"]["model"] == TINY
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(DataError, match=r"bad\.pt.*corrupt"):
+        load_checkpoint(tmp_path / "bad.pt")
+    with pytest.raises(DataError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")

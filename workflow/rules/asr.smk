@@ -1,0 +1,64 @@
+"""Stage 5, asr: the victim recogniser (ds) and its adversarially trained twin (ds_advt)."""
+
+
+rule train_asr:
+    input:
+        unpack(asr_training_inputs),
+        train_clean="results/data/clean/train.csv",
+        train_noisy="results/data/mix/train.csv",
+        dev_clean="results/data/clean/dev.csv",
+        dev_noisy="results/data/mix/dev.csv",
+        rirs="results/data/rirs/train.csv",
+        code=lib("text", "asr", "asr_train", "torchutil"),
+    output:
+        model="results/models/asr/{asr}.pt",
+        history="results/models/asr/{asr}.history.json",
+    log:
+        "logs/train_asr/{asr}.log",
+    benchmark:
+        "benchmarks/train_asr/{asr}.tsv"
+    wildcard_constraints:
+        asr="ds|ds_advt",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        model=config["asr"]["model"],
+        train=lambda wc: asr_train_params(wc.asr),
+        device=config["device"],
+        seed=config["seed"],
+        # resumable state lives outside the outputs (Snakemake deletes those first)
+        state="resources/train_state/asr/{asr}.pt",
+    script:
+        "../scripts/train_asr.py"
+
+
+rule evaluate_asr:
+    input:
+        model="results/models/asr/{asr}.pt",
+        test_clean="results/data/clean/test.csv",
+        test_noisy="results/data/mix/test.csv",
+        code=lib("text", "asr", "asr_train", "torchutil"),
+    output:
+        wer=report(
+            "results/asr/{asr}/wer.csv",
+            caption="../report/asr_wer.rst",
+            category="Recogniser",
+        ),
+        transcripts="results/asr/{asr}/transcripts.csv",
+    log:
+        "logs/evaluate_asr/{asr}.log",
+    benchmark:
+        "benchmarks/evaluate_asr/{asr}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        device=config["device"],
+        batch_size=config["asr"]["eval_batch_size"],
+    script:
+        "../scripts/evaluate_asr.py"

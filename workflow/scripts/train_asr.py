@@ -1,0 +1,23 @@
+"""Train the victim recogniser (ds) or fine-tune its adversarially trained twin (ds_advt)."""
+
+from advspeech.asr_train import fit_recognizer
+from advspeech.runtime import rule_logging
+from advspeech.torchutil import set_threads
+
+with rule_logging(snakemake.log[0]) as log:
+    set_threads(snakemake.threads)
+    inp = snakemake.input
+    meta = fit_recognizer(
+        model_cfg=snakemake.params.model,
+        train_cfg=snakemake.params.train,
+        train_manifests={"clean_path": [inp.train_clean], "noisy_path": [inp.train_noisy]},
+        dev_manifests={"clean_path": [inp.dev_clean], "noisy_path": [inp.dev_noisy]},
+        rir_manifest=inp.rirs,
+        out_model=snakemake.output.model,
+        out_history=snakemake.output.history,
+        state_path=snakemake.params.state,
+        device=snakemake.params.device,
+        seed=snakemake.params.seed,
+        init_model=inp.get("init"),
+    )
+    log.info("done: %s", meta)
