@@ -17,6 +17,7 @@ include: "workflow/rules/mix.smk"
 include: "workflow/rules/rirs.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/asr.smk"
+include: "workflow/rules/se.smk"
 
 
 rule all:

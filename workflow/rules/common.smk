@@ -202,6 +202,41 @@ def asr_training_inputs(wildcards):
     return {}
 
 
+SE_MODELS = ["dnn", "waveunet", "unet_at"]
+SE_TRAININGS = ["noisy", "advt"]
+
+
+def se_train_params(training):
+    """noisy: plain training; advt: Eq. 6 fine-tuning from the noisy model."""
+    if training == "noisy":
+        return {
+            **config["se"]["train"],
+            "segment": config["se"]["segment"],
+            "alpha": 1.0,
+            "eps": 0.0,
+        }
+    return {**config["se"]["advt"], "segment": config["se"]["segment"]}
+
+
+def se_training_inputs(wildcards):
+    """advt starts from the noisy-trained model of the same architecture."""
+    if wildcards.training == "advt":
+        return {"init": f"results/models/se/{wildcards.se}_noisy.pt"}
+    return {}
+
+
+# Test sets an enhancement model can be applied to: name -> (manifest, audio column).
+TESTSETS = {"noisy": ("results/data/mix/test.csv", "noisy_path")}
+
+
+def testset_manifest(wildcards):
+    return TESTSETS[wildcards.testset][0]
+
+
+def testset_audio_column(wildcards):
+    return TESTSETS[wildcards.testset][1]
+
+
 def data_targets():
     return [
         "results/data/summary.csv",
@@ -214,6 +249,14 @@ def asr_targets():
     return expand("results/asr/{asr}/wer.csv", asr=ASR_MODELS)
 
 
+def se_targets():
+    return expand(
+        "results/enhanced/{se}_{training}/noisy.csv",
+        se=SE_MODELS,
+        training=SE_TRAININGS,
+    )
+
+
 def all_targets():
     """Every artifact the stages built so far can produce."""
-    return data_targets() + asr_targets()
+    return data_targets() + asr_targets() + se_targets()

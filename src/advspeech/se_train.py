@@ -1,0 +1,310 @@
+"""Training the enhancement models, plain (``noisy``) and adversarially (``advt``, Eq. 6),
+and applying them to test sets.
+
+``noisy`` training: random ``segment``-sample crops of (noisy mixture, clean) pairs.
+``advt`` training: the same pairs plus adversarial examples of training utterances paired
+with their clean originals (when the attack stage provides them), and the paper's Eq. 6,
+``J~ = alpha J(x, y) + (1 - alpha) J(x + eps sign(grad_x J(x, y)), y)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from advspeech import SAMPLE_RATE
+from advspeech.io import DataError, read_audio, write_audio
+from advspeech.se import DNNEnhancer, build_se, enhance_signal
+from advspeech.torchutil import (
+    ResumableState,
+    fingerprint,
+    load_checkpoint,
+    resolve_device,
+    restore_rng_state,
+    rng_state,
+    save_state_dict,
+    seed_everything,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SETrainConfig:
+    steps: int = 1000
+    batch_size: int = 16
+    segment: int = 16384
+    lr: float = 3e-4
+    eval_every: int = 100
+    patience: int = 5
+    alpha: float = 1.0  # Eq. 6; 1 = plain training
+    eps: float = 0.0
+
+
+@dataclass
+class Pairs:
+    """(degraded, clean) waveform pairs held in memory as float32."""
+
+    degraded: list[np.ndarray]
+    clean: list[np.ndarray]
+
+    @classmethod
+    def from_manifest(
+        cls, manifest: str, degraded_column: str, clean_column: str = "clean_path"
+    ) -> Pairs:
+        frame = pd.read_csv(manifest, keep_default_na=False)
+        for col in (degraded_column, clean_column):
+            if col not in frame.columns:
+                raise DataError(f"manifest {manifest} lacks column {col!r}")
+        deg, cln = [], []
+        for d, c in zip(frame[degraded_column], frame[clean_column], strict=True):
+            x, y = read_audio(d)[0][0], read_audio(c)[0][0]
+            if len(x) != len(y):
+                raise DataError(f"{d} and {c} differ in length ({len(x)} vs {len(y)})")
+            deg.append(x)
+            cln.append(y)
+        return cls(deg, cln)
+
+    def __add__(self, other: Pairs) -> Pairs:
+        return Pairs(self.degraded + other.degraded, self.clean + other.clean)
+
+    def __len__(self) -> int:
+        return len(self.clean)
+
+    def sample(
+        self, batch: int, segment: int, gen: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random crops (zero-padded when an utterance is shorter than ``segment``)."""
+        xs, ys = [], []
+        for _ in range(batch):
+            i = int(torch.randint(len(self), (1,), generator=gen))
+            x, y = self.degraded[i], self.clean[i]
+            if len(x) < segment:
+                x = np.pad(x, (0, segment - len(x)))
+                y = np.pad(y, (0, segment - len(y)))
+            start = int(torch.randint(len(x) - segment + 1, (1,), generator=gen))
+            xs.append(x[start : start + segment])
+            ys.append(y[start : start + segment])
+        return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+
+    def fixed_batches(
+        self, segment: int, batch: int, seed: int
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        gen = torch.Generator().manual_seed(seed)
+        n = max(1, min(len(self), 64) // batch)
+        return [self.sample(batch, segment, gen) for _ in range(n)]
+
+
+def eq6_loss(
+    model, noisy: torch.Tensor, clean: torch.Tensor, alpha: float, eps: float
+) -> torch.Tensor:
+    """The paper's Eq. 6: alpha J(x, y) + (1 - alpha) J(x + eps sign(grad_x J(x, y)), y)."""
+    if alpha >= 1.0:
+        return model.loss(noisy, clean)
+    x = noisy.detach().clone().requires_grad_(True)
+    loss_clean = model.loss(x, clean)
+    (grad,) = torch.autograd.grad(loss_clean, x, retain_graph=True)
+    x_adv = (noisy + eps * grad.sign()).detach()
+    return alpha * loss_clean + (1.0 - alpha) * model.loss(x_adv, clean)
+
+
+def train_enhancer(
+    model: torch.nn.Module,
+    train: Pairs,
+    dev: Pairs,
+    cfg: SETrainConfig,
+    device: torch.device,
+    gen: torch.Generator,
+    state: ResumableState,
+) -> tuple[dict, list[dict]]:
+    """Adam on random segments; dev loss every ``eval_every`` steps selects the best
+    weights and stops after ``patience`` evaluations without improvement. Resumable."""
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    dev_batches = dev.fixed_batches(cfg.segment, cfg.batch_size, seed=1)
+    history: list[dict] = []
+    best = {"loss": float("inf"), "step": -1, "state_dict": None}
+    step = 0
+    saved = state.load()
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        history, best, step = saved["history"], saved["best"], saved["step"]
+        restore_rng_state(saved["rng"], gen)
+        log.info("resuming at step %d (state %s)", step, state.path)
+    losses: list[float] = []
+    t0 = time.time()
+    with tqdm(total=cfg.steps, initial=step, desc="train se", mininterval=10) as bar:
+        while step < cfg.steps:
+            model.train()
+            noisy, clean = train.sample(cfg.batch_size, cfg.segment, gen)
+            loss = eq6_loss(model, noisy.to(device), clean.to(device), cfg.alpha, cfg.eps)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            losses.append(float(loss.detach()))
+            step += 1
+            bar.update()
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                model.eval()
+                with torch.no_grad():
+                    dev_loss = float(
+                        np.mean(
+                            [float(model.loss(x.to(device), y.to(device))) for x, y in dev_batches]
+                        )
+                    )
+                history.append(
+                    {
+                        "step": step,
+                        "train_loss": float(np.mean(losses)),
+                        "dev_loss": dev_loss,
+                        "seconds": time.time() - t0,
+                    }
+                )
+                log.info("step %d: train %.5f dev %.5f", step, history[-1]["train_loss"], dev_loss)
+                losses = []
+                if dev_loss < best["loss"]:
+                    best = {
+                        "loss": dev_loss,
+                        "step": step,
+                        "state_dict": {
+                            k: v.detach().cpu().clone() for k, v in model.state_dict().items()
+                        },
+                    }
+                state.save(
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "history": history,
+                        "best": best,
+                        "step": step,
+                        "rng": rng_state(gen),
+                    }
+                )
+                evals_since_best = (step - best["step"]) // cfg.eval_every
+                if evals_since_best >= cfg.patience:
+                    log.info("early stop at step %d (best %d)", step, best["step"])
+                    break
+    if best["state_dict"] is None:
+        best["state_dict"] = model.state_dict()
+    return best, history
+
+
+def fit_enhancer(
+    *,
+    name: str,
+    model_cfg: dict,
+    train_cfg: dict,
+    train_manifest: str,
+    dev_manifest: str,
+    adversarial_manifests: Sequence[str],
+    init_model: str | None,
+    out_model: str,
+    out_history: str,
+    state_path: str,
+    device: str,
+    seed: int,
+) -> dict:
+    """Everything the ``train_se`` rule does."""
+    from advspeech.io import write_json
+
+    dev_ = resolve_device(device)
+    gen = seed_everything(seed)
+    model = build_se(name, model_cfg)
+    if init_model:
+        model.load_state_dict(load_checkpoint(init_model)["state_dict"])
+    train = Pairs.from_manifest(train_manifest, "noisy_path")
+    for manifest in adversarial_manifests:
+        train = train + Pairs.from_manifest(manifest, "adv_path")
+    dev = Pairs.from_manifest(dev_manifest, "noisy_path")
+    cfg = SETrainConfig(**train_cfg)
+    if isinstance(model, DNNEnhancer) and not init_model:
+        sample_x, sample_y = train.sample(64, cfg.segment, torch.Generator().manual_seed(seed))
+        model.fit_normalisation(sample_x, sample_y)
+    params = sum(p.numel() for p in model.parameters())
+    log.info(
+        "%s: %s parameters, %d training pairs, device %s", name, f"{params:,}", len(train), dev_
+    )
+    state = ResumableState(
+        state_path,
+        fingerprint(
+            {
+                "name": name,
+                "model": model_cfg,
+                "train": train_cfg,
+                "seed": seed,
+                "adv": list(adversarial_manifests),
+                "init": init_model,
+            }
+        ),
+    )
+    t0 = time.time()
+    best, history = train_enhancer(model, train, dev, cfg, dev_, gen, state)
+    model.load_state_dict(best["state_dict"])
+    meta = {
+        "name": name,
+        "model": model_cfg,
+        "train": train_cfg,
+        "best_step": best["step"],
+        "dev_loss": best["loss"],
+        "parameters": params,
+    }
+    save_state_dict(model, out_model, meta)
+    write_json(out_history, {"meta": meta, "evaluations": history, "seconds": time.time() - t0})
+    state.clear()
+    return meta
+
+
+def load_enhancer(path: str, device: torch.device) -> torch.nn.Module:
+    payload = load_checkpoint(path)
+    meta = payload["meta"]
+    model = build_se(meta["name"], meta["model"])
+    model.load_state_dict(payload["state_dict"])
+    return model.to(device).eval()
+
+
+def enhance_manifest(
+    model: torch.nn.Module,
+    manifest: str,
+    audio_column: str,
+    out_dir: str | Path,
+    segment: int,
+    device: torch.device,
+) -> pd.DataFrame:
+    """Enhance every file of a test-set manifest; returns the manifest with
+    ``enhanced_path`` and ``peak_gain`` (below 1 where the output was scaled to avoid
+    clipping)."""
+    out_dir = Path(out_dir)
+    frame = pd.read_csv(manifest, keep_default_na=False)
+    if audio_column not in frame.columns:
+        raise DataError(f"manifest {manifest} lacks column {audio_column!r}")
+    paths, gains = [], []
+    id_column = "mix_id" if "mix_id" in frame.columns else "utt_id"
+    for key, path in tqdm(
+        zip(frame[id_column], frame[audio_column], strict=True),
+        total=len(frame),
+        desc="enhance",
+        mininterval=10,
+    ):
+        audio, rate = read_audio(path)
+        if rate != SAMPLE_RATE or audio.shape[0] != 1:
+            raise DataError(
+                f"{path}: enhancement needs 16 kHz mono input, got {rate} Hz x {audio.shape[0]} channels"
+            )
+        out = enhance_signal(model, torch.from_numpy(audio[0]), segment, device).numpy()
+        peak = float(np.max(np.abs(out))) if out.size else 0.0
+        gain = 1.0 if peak < 0.999 else 0.999 / peak
+        dest = out_dir / f"{key}.wav"
+        write_audio(dest, out * gain, SAMPLE_RATE)
+        paths.append(str(dest))
+        gains.append(gain)
+    return frame.assign(enhanced_path=paths, peak_gain=gains)

@@ -1,0 +1,118 @@
+"""Enhancement models: shapes, the attention gate, Eq. 6, training, overlap-add."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from advspeech.se import AttentionGate, build_se, enhance_signal
+from advspeech.se_train import Pairs, SETrainConfig, eq6_loss, train_enhancer
+from advspeech.torchutil import ResumableState, seed_everything
+
+TINY = {
+    "dnn": {"hidden": 16, "layers": 2},
+    "waveunet": {"layers": 4, "filters": 4},
+    "unet_at": {"layers": 4, "filters": 4, "attention_levels": [1, 2], "attention_dim": 8},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+@pytest.mark.parametrize("length", [1000, 4097, 16001])
+def test_output_length_equals_input_for_odd_lengths(name, length):
+    model = build_se(name, TINY[name]).eval()
+    with torch.no_grad():
+        out = model(0.1 * torch.randn(2, length))
+    assert out.shape == (2, length) and torch.isfinite(out).all()
+
+
+def test_attention_gate_shapes_and_weights_sum_to_one():
+    gate = AttentionGate(query_channels=12, skip_channels=6, dim=8, kv_pool=2)
+    decoder, skip = torch.randn(3, 12, 50), torch.randn(3, 6, 50)
+    out, weights = gate(decoder, skip)
+    assert out.shape == skip.shape
+    assert weights.shape == (3, 50, 25)
+    assert torch.allclose(weights.sum(-1), torch.ones(3, 50), atol=1e-6)
+    # zero-initialised residual scale: the gate starts as the identity on the skip
+    assert torch.equal(out, skip)
+
+
+def test_unet_at_records_attention_at_the_configured_levels():
+    model = build_se("unet_at", TINY["unet_at"]).eval()
+    with torch.no_grad():
+        model(torch.randn(1, 4096))
+    assert set(model.last_attention) == {1, 2}
+    w = model.last_attention[1]
+    assert torch.allclose(w.sum(-1), torch.ones_like(w.sum(-1)), atol=1e-5)
+    with pytest.raises(ValueError, match="attention level"):
+        build_se("unet_at", {"layers": 4, "filters": 4, "attention_levels": []})
+    with pytest.raises(KeyError, match="unknown enhancement model"):
+        build_se("transformer", {})
+
+
+def test_unet_at_and_waveunet_agree_at_initialisation():
+    seed_everything(0)
+    plain = build_se("waveunet", TINY["waveunet"]).eval()
+    seed_everything(0)
+    att = build_se("unet_at", TINY["unet_at"]).eval()
+    att.load_state_dict(plain.state_dict(), strict=False)
+    x = torch.randn(1, 2048)
+    with torch.no_grad():
+        assert torch.allclose(plain(x), att(x), atol=1e-6)
+
+
+def test_eq6_loss_equals_its_definition():
+    seed_everything(0)
+    model = build_se("waveunet", TINY["waveunet"])
+    noisy, clean = 0.1 * torch.randn(2, 2048), 0.1 * torch.randn(2, 2048)
+    alpha, eps = 0.34, 0.01
+    x = noisy.clone().requires_grad_(True)
+    j = model.loss(x, clean)
+    (g,) = torch.autograd.grad(j, x)
+    expected = alpha * model.loss(noisy, clean) + (1 - alpha) * model.loss(
+        noisy + eps * g.sign(), clean
+    )
+    assert float(eq6_loss(model, noisy, clean, alpha, eps)) == pytest.approx(
+        float(expected), rel=1e-5
+    )
+    assert float(eq6_loss(model, noisy, clean, 1.0, eps)) == pytest.approx(
+        float(model.loss(noisy, clean))
+    )
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_training_steps_lower_the_loss(name, tmp_path):
+    gen = seed_everything(0)
+    t = torch.arange(8000) / 16000
+    clean = [(0.2 * torch.sin(2 * torch.pi * f * t)).numpy() for f in (200, 300, 450, 700)]
+    noisy = [c + 0.05 * torch.randn(len(c), generator=gen).numpy() for c in clean]
+    pairs = Pairs(noisy, clean)
+    model = build_se(name, TINY[name])
+    if name == "dnn":
+        x, y = pairs.sample(8, 2048, torch.Generator().manual_seed(0))
+        model.fit_normalisation(x, y)
+    fixed = pairs.fixed_batches(2048, 4, seed=3)
+    before = float(torch.stack([model.loss(x, y) for x, y in fixed]).mean())
+    cfg = SETrainConfig(steps=30, batch_size=4, segment=2048, lr=3e-3, eval_every=10, patience=10)
+    best, history = train_enhancer(
+        model, pairs, pairs, cfg, torch.device("cpu"), gen, ResumableState(tmp_path / "s.pt", "x")
+    )
+    model.load_state_dict(best["state_dict"])
+    model.eval()
+    with torch.no_grad():
+        after = float(torch.stack([model.loss(x, y) for x, y in fixed]).mean())
+    assert after < before
+    assert [h["step"] for h in history] == [10, 20, 30]
+
+
+def test_overlap_add_keeps_length_and_matches_short_inputs():
+    model = build_se("waveunet", TINY["waveunet"]).eval()
+    x = 0.1 * torch.randn(10001)
+    out = enhance_signal(model, x, segment=4096, device=torch.device("cpu"))
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    short = 0.1 * torch.randn(1500)
+    with torch.no_grad():
+        assert torch.allclose(
+            enhance_signal(model, short, 4096, torch.device("cpu")), model(short[None])[0]
+        )
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        enhance_signal(model, torch.tensor([0.0, float("nan")] * 100), 4096, torch.device("cpu"))
