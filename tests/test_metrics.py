@@ -103,12 +103,16 @@ def test_sti_of_reverberant_speech_agrees_with_indirect_sti_of_the_room(speech):
     rir48 = np.pad(rir48, (0, max(0, int(1.7 * fs_ir) - len(rir48))))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mtf = np.asarray(pyrato.modulation_transfer_function(pf.Signal(rir48, fs_ir)))
+        mtf = np.asarray(
+            pyrato.parameters.modulation_transfer_function(
+                pf.Signal(rir48, fs_ir), rir_type="electrical"
+            )
+        )
     mtf = mtf.reshape(7, 14)
     indirect = sti_from_mtf(mtf[:6])  # same six bands and weights as ours
     pyrato_sti = float(
         np.squeeze(
-            pyrato.speech_transmission_index_indirect(
+            pyrato.parameters.speech_transmission_index_indirect(
                 pf.Signal(rir48, fs_ir), rir_type="electrical"
             )
         )

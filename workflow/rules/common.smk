@@ -237,6 +237,41 @@ def testset_audio_column(wildcards):
     return TESTSETS[wildcards.testset][1]
 
 
+def score_manifest(wildcards):
+    """Output manifest of a system on a test set ('unprocessed' = the test set itself)."""
+    if wildcards.system == "unprocessed":
+        return TESTSETS[wildcards.testset][0]
+    return f"results/enhanced/{wildcards.system}/{wildcards.testset}.csv"
+
+
+def score_column(wildcards):
+    if wildcards.system == "unprocessed":
+        return TESTSETS[wildcards.testset][1]
+    return "enhanced_path"
+
+
+# Paper tables of speech quality: column label -> (system, test set).
+QUALITY_TABLES = {
+    "table1": {
+        "title": "Table 1: enhancement of the noisy test set (noisy-trained models)",
+        "systems": {
+            "Noisy_D": ("unprocessed", "noisy"),
+            "DNN": ("dnn_noisy", "noisy"),
+            "U-Net_W": ("waveunet_noisy", "noisy"),
+            "U-Net_At": ("unet_at_noisy", "noisy"),
+        },
+    },
+}
+
+
+def quality_table_inputs(wildcards):
+    systems = QUALITY_TABLES[wildcards.table]["systems"]
+    return {
+        label.replace("-", "_"): f"results/scores/{system}/{testset}.csv"
+        for label, (system, testset) in systems.items()
+    }
+
+
 def data_targets():
     return [
         "results/data/summary.csv",
@@ -259,4 +294,4 @@ def se_targets():
 
 def all_targets():
     """Every artifact the stages built so far can produce."""
-    return data_targets() + asr_targets() + se_targets()
+    return data_targets() + asr_targets() + se_targets() + ["results/table1.csv"]
