@@ -93,12 +93,21 @@ def test_one_epoch_lowers_the_loss_and_resume_after_interrupt(tmp_path):
     )
     assert hist_full[-1]["train_loss"] < hist_full[0]["train_loss"]
 
-    # "kill" after two epochs: train with epochs=2 (state saved), then resume to 4
+    # kill the job right after the second epoch's state is saved, then re-run
+    class KilledAfter(ResumableState):
+        saves = 0
+
+        def save(self, st):
+            super().save(st)
+            KilledAfter.saves += 1
+            if KilledAfter.saves == 2:
+                raise KeyboardInterrupt("killed")
+
     seed_everything(0)
     model = build_asr("ds", TINY)
     gen = seed_everything(0)
-    short = TrainConfig(**{**cfg.__dict__, "epochs": 2})
-    train_ctc(model, data, data, short, torch.device("cpu"), gen, state)
+    with pytest.raises(KeyboardInterrupt):
+        train_ctc(model, data, data, cfg, torch.device("cpu"), gen, KilledAfter(state.path, "fp"))
     assert state.path.is_file()
     model2 = build_asr("ds", TINY)
     _, hist = train_ctc(model2, data, data, cfg, torch.device("cpu"), seed_everything(99), state)

@@ -13,6 +13,7 @@ plus adversarial examples of training utterances labelled with their true transc
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -209,6 +210,12 @@ def train_ctc(
     """
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    lengths = [len(a) for a in train.audio]
+    steps_per_epoch = math.ceil(len(lengths) / cfg.batch_size)
+    # one-cycle schedule (warm-up, then cosine decay to lr/1e3): converges in few epochs
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch + 1, pct_start=0.15
+    )
     history: list[dict] = []
     best = {"wer": float("inf"), "epoch": -1, "state_dict": None}
     start_epoch = 0
@@ -216,12 +223,12 @@ def train_ctc(
     if saved is not None:
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
+        sched.load_state_dict(saved["scheduler"])
         history = saved["history"]
         best = saved["best"]
         start_epoch = saved["epoch"] + 1
         restore_rng_state(saved["rng"], gen)
         log.info("resuming from epoch %d (state %s)", start_epoch, state.path)
-    lengths = [len(a) for a in train.audio]
     for epoch in range(start_epoch, cfg.epochs):
         if epoch - best["epoch"] > cfg.patience and best["epoch"] >= 0:
             log.info("early stop: no dev improvement for %d epochs", cfg.patience)
@@ -240,6 +247,7 @@ def train_ctc(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
+            sched.step()
             losses.append(float(loss.detach()))
         model.eval()
         dev_wer, dev_cer, _ = evaluate(model, dev, device)
@@ -269,6 +277,7 @@ def train_ctc(
             {
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
                 "history": history,
                 "best": best,
                 "epoch": epoch,
