@@ -11,9 +11,10 @@ process-wide singleton guarded by a lock; create it once per process.
 Determinism: espeak-ng carries hidden state from one utterance to the next (voice
 "flutter" and noise generators in static variables) and that state is not reproducible
 across processes, so the same text and voice can differ after other utterances.
-The *first* utterance after initialisation is reproducible. :func:`synthesize_many`
-therefore synthesises every utterance in a fresh child forked from a parent that has
-initialised the library but never synthesised, which also spreads the work over cores.
+The first utterance after initialisation is reproducible once espeak's noise generator
+is seeded. :func:`synthesize_many` therefore synthesises every utterance in a fresh
+child forked from a server that has initialised the library but never synthesised,
+which also spreads the work over cores.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +31,6 @@ from pathlib import Path
 import numpy as np
 
 from advspeech import SAMPLE_RATE
-from advspeech.dsp import resample
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _POS_CHARACTER = 1
@@ -135,6 +136,8 @@ class EspeakSynthesizer:
 
         Not reproducible across processes; see :func:`synthesize_many`.
         """
+        from advspeech.dsp import resample  # torch: imported lazily, see synthesize_many
+
         raw = self.synthesize_native(text, voice)
         return resample(_trim_silence(raw), self.native_rate, SAMPLE_RATE)
 
@@ -161,14 +164,40 @@ class EspeakSynthesizer:
         return np.concatenate(chunks).astype(np.float32) / 32768.0
 
 
-def _synthesize_in_child(job: tuple[str, VoiceSpec, int]) -> np.ndarray:
+def _synthesize_in_child(job: tuple[str, VoiceSpec, int]) -> tuple[np.ndarray, int]:
     text, voice, seed = job
     # espeak-ng seeds its own generator (breath/aspiration noise of e.g. the female
     # variants) from the clock at initialisation, and Klatt voices use libc's rand():
     # seed both so each utterance is reproducible.
     tts = EspeakSynthesizer()
     tts.set_random_seed(seed)
-    return tts.synthesize_native(text, voice)
+    return tts.synthesize_native(text, voice), tts.native_rate
+
+
+def _synthesize_forked(job: tuple[str, VoiceSpec, int]) -> tuple[np.ndarray, int]:
+    """Run :func:`_synthesize_in_child` in a child forked from this (initialised, never
+    synthesising) worker, so each utterance starts from the same espeak-ng state."""
+    EspeakSynthesizer()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        code = 0
+        try:
+            payload = pickle.dumps(_synthesize_in_child(job))
+        except BaseException as err:  # report, never fall back into the worker's code
+            payload, code = pickle.dumps(err), 1
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(payload)
+        os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as inp:
+        payload = inp.read()
+    _, status = os.waitpid(pid, 0)
+    result = pickle.loads(payload)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise result
+    return result
 
 
 def synthesize_many(
@@ -176,15 +205,18 @@ def synthesize_many(
 ) -> Iterator[np.ndarray]:
     """Yield 16 kHz speech for each (text, voice, seed), in order, reproducibly.
 
-    Each utterance is made by a fresh forked child (``maxtasksperchild=1``) of this
-    process, which initialises espeak-ng but never synthesises itself; the child seeds
-    libc's ``rand`` with the job's seed.
+    Workers come from a fork server that preloads :mod:`advspeech.espeak_server`
+    (espeak-ng initialised, torch not imported, so forks are cheap); each utterance is
+    synthesised in a fresh child forked from a worker that never synthesises itself,
+    and the child seeds espeak's noise generator with the job's seed.
     """
-    tts = EspeakSynthesizer()  # initialise before forking so children inherit it
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(processes=max(1, processes), maxtasksperchild=1) as pool:
-        for raw in pool.imap(_synthesize_in_child, jobs, chunksize=1):
-            yield resample(_trim_silence(raw), tts.native_rate, SAMPLE_RATE)
+    from advspeech.dsp import resample
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["advspeech.espeak_server"])
+    with ctx.Pool(processes=max(1, processes)) as pool:
+        for raw, rate in pool.imap(_synthesize_forked, jobs, chunksize=4):
+            yield resample(_trim_silence(raw), rate, SAMPLE_RATE)
 
 
 def _trim_silence(audio: np.ndarray, threshold: float = 1e-3, pad: int = 1600) -> np.ndarray:

@@ -3,7 +3,7 @@
 
 rule synthesize_corpus:
     input:
-        code=lib("text", "tts", "dsp", "data"),
+        code=lib("text", "tts", "espeak_server", "dsp", "data"),
     output:
         corpus=directory(EMBEDDED_CORPUS),
         speakers="resources/embedded/speakers.csv",
