@@ -28,6 +28,7 @@ def snakemake(
     configfiles: Sequence[Path] = (SMOKE,),
     check: bool = True,
     timeout: int = 900,
+    env: dict | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the workflow's Snakemake CLI in ``workdir`` with the smoke config (plus extras)."""
     cmd = [
@@ -45,7 +46,7 @@ def snakemake(
         "--configfile",
         *[str(c) for c in configfiles],
     ]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env = {**(env or os.environ), "PYTHONHASHSEED": "0"}
     proc = subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir
     )

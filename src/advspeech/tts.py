@@ -19,10 +19,12 @@ which also spreads the work over cores.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -214,9 +216,30 @@ def synthesize_many(
 
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["advspeech.espeak_server"])
-    with ctx.Pool(processes=max(1, processes)) as pool:
+    with _main_not_reimported():
+        pool = ctx.Pool(processes=max(1, processes))
+    with pool:
         for raw, rate in pool.imap(_synthesize_forked, jobs, chunksize=4):
             yield resample(_trim_silence(raw), rate, SAMPLE_RATE)
+
+
+@contextlib.contextmanager
+def _main_not_reimported() -> Iterator[None]:
+    """Start workers without re-running the calling script in them.
+
+    multiprocessing's spawn/forkserver workers re-import ``__main__`` from its file;
+    for a Snakemake ``script:`` that would re-run the whole rule (and fail without the
+    injected ``snakemake`` object). The workers only need :mod:`advspeech.tts`.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is not None:
+        del main.__file__
+    try:
+        yield
+    finally:
+        if path is not None:
+            main.__file__ = path
 
 
 def _trim_silence(audio: np.ndarray, threshold: float = 1e-3, pad: int = 1600) -> np.ndarray:
