@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
-import torchaudio.functional as AF
+import torchaudio
 
 from advspeech import SAMPLE_RATE
 from advspeech.io import DataError
@@ -16,12 +18,22 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
     return audio.mean(axis=0) if audio.ndim == 2 else audio
 
 
+@functools.lru_cache(maxsize=8)
+def _resampler(orig_rate: int, new_rate: int) -> torchaudio.transforms.Resample:
+    # the transform precomputes its sinc kernel once; the functional form rebuilds it
+    # on every call, which dominated the cost of resampling many short utterances
+    return torchaudio.transforms.Resample(
+        orig_rate, new_rate, resampling_method="sinc_interp_kaiser"
+    )
+
+
 def resample(audio: np.ndarray, orig_rate: int, new_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Band-limited resampling with torchaudio (sinc, Kaiser window)."""
     if orig_rate == new_rate:
         return np.asarray(audio, dtype=np.float32)
     wave = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
-    out = AF.resample(wave, orig_rate, new_rate, resampling_method="sinc_interp_kaiser")
+    with torch.no_grad():
+        out = _resampler(int(orig_rate), int(new_rate))(wave)
     return out.numpy()
 
 
