@@ -25,7 +25,9 @@ def model_config(path: Path) -> dict:
     return yaml.safe_load(path.read_text())["asr"]["model"]
 
 
-def measure(cfg: dict, device: torch.device, steps: int, batch: int = 32, seconds: float = 2.5) -> dict:
+def measure(
+    cfg: dict, device: torch.device, steps: int, batch: int = 32, seconds: float = 2.5
+) -> dict:
     torch.manual_seed(0)
     model = build_asr("ds", cfg).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -47,7 +49,11 @@ def measure(cfg: dict, device: torch.device, steps: int, batch: int = 32, second
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
     step = sorted(times[1:])[len(times[1:]) // 2]
-    return {"params": count_parameters(model), "step_s": step, "audio_s_per_s": batch * seconds / step}
+    return {
+        "params": count_parameters(model),
+        "step_s": step,
+        "audio_s_per_s": batch * seconds / step,
+    }
 
 
 def main() -> None:
@@ -57,20 +63,27 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
-    configs = {"default": model_config(REPO / "config.yaml"), "paper": model_config(REPO / "configs/paper.yaml")}
+    configs = {
+        "default": model_config(REPO / "config.yaml"),
+        "paper": model_config(REPO / "configs/paper.yaml"),
+    }
     print(f"{'model':8} {'device':6} {'params':>11} {'s/step':>8} {'audio s/s':>10}")
     results = {}
     for name, cfg in configs.items():
         for device in devices:
-            if name == "paper" and device.type == "cpu" and args.steps > 2:
-                steps = 2  # the 5 x BiLSTM-1024 model is slow on CPU; two steps suffice
-            else:
-                steps = args.steps
+            # the 5 x BiLSTM-1024 paper model is slow on CPU: two steps suffice there
+            slow = name == "paper" and device.type == "cpu"
+            steps = min(args.steps, 2) if slow else args.steps
             r = measure(cfg, device, steps)
             results[(name, device.type)] = r
-            print(f"{name:8} {device.type:6} {r['params']:>11,} {r['step_s']:>8.3f} {r['audio_s_per_s']:>10.1f}")
+            print(
+                f"{name:8} {device.type:6} {r['params']:>11,} {r['step_s']:>8.3f} {r['audio_s_per_s']:>10.1f}"
+            )
     if ("default", "cuda") in results:
-        ratio = results[("default", "cuda")]["audio_s_per_s"] / results[("default", "cpu")]["audio_s_per_s"]
+        ratio = (
+            results[("default", "cuda")]["audio_s_per_s"]
+            / results[("default", "cpu")]["audio_s_per_s"]
+        )
         print(f"CUDA / CPU speed-up (default model): {ratio:.1f}x")
 
 

@@ -85,7 +85,13 @@ def slurm_cluster(tmp_path_factory):
         (root / sub).mkdir()
     host = socket.gethostname().split(".")[0]
     mem = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20 * 0.8)
-    conf = root / "slurm.conf"
+    # Job steps (srun inside the batch job) look for the default config path and do
+    # not inherit SLURM_CONF from the submitting shell, so the config goes there; an
+    # existing cluster config is never touched (we would not own that cluster).
+    conf = Path("/etc/slurm/slurm.conf")
+    if conf.exists():
+        _unavailable(f"{conf} exists: refusing to start a test cluster over a real one")
+    conf.parent.mkdir(parents=True, exist_ok=True)
     conf.write_text(SLURM_CONF.format(host=host, root=root, cpus=os.cpu_count(), mem=mem))
     env = {**os.environ, "SLURM_CONF": str(conf)}
     started: list[subprocess.Popen] = []
@@ -141,6 +147,7 @@ def slurm_cluster(tmp_path_factory):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        conf.unlink(missing_ok=True)
 
 
 def test_data_and_training_stages_run_through_sbatch(slurm_cluster, tmp_path):
