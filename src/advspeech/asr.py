@@ -97,14 +97,17 @@ class MFCCFrontEnd(nn.Module):
         self.register_buffer("lift", lift[:, None], persistent=False)
 
     def frame_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
-        lengths = torch.clamp(lengths, min=self.cfg.win_length)
-        return 1 + (lengths - self.cfg.win_length) // self.cfg.hop_length
+        """Frames that lie wholly inside each signal. torch.stft (center=False) frames
+        span n_fft samples (the 400-sample window sits in the middle of 512), so a
+        count based on win_length would reach into the padding of a batch."""
+        lengths = torch.clamp(lengths, min=self.cfg.n_fft)
+        return 1 + (lengths - self.cfg.n_fft) // self.cfg.hop_length
 
     def forward(
         self, wave: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        if wave.shape[-1] < self.cfg.win_length:
-            wave = F.pad(wave, (0, self.cfg.win_length - wave.shape[-1]))
+        if wave.shape[-1] < self.cfg.n_fft:
+            wave = F.pad(wave, (0, self.cfg.n_fft - wave.shape[-1]))
         emphasised = torch.cat(
             [wave[:, :1], wave[:, 1:] - self.cfg.preemphasis * wave[:, :-1]], dim=1
         )
@@ -189,8 +192,13 @@ class DeepSpeechCTC(nn.Module):
         self, feats: torch.Tensor, frames: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Features (B, n_mfcc, T) -> log-probabilities (T', B, 29) and their lengths."""
-        x = self.conv(feats)  # (B, C, T')
+        # Zero the frames past each utterance's end between the two convolutions: their
+        # bias/BN outputs would otherwise leak into the last valid frames of the second
+        # convolution, making an utterance's output depend on the batch it is in.
+        x = self.conv[:3](feats)  # (B, C, T')
         out_len = self.output_lengths(frames).clamp(min=1, max=x.shape[-1])
+        valid = torch.arange(x.shape[-1], device=x.device)[None, :] < out_len[:, None]
+        x = self.conv[3:](x * valid[:, None, :].to(x.dtype))
         x = x.permute(2, 0, 1)  # (T', B, C)
         packed = nn.utils.rnn.pack_padded_sequence(x, out_len.cpu(), enforce_sorted=False)
         y, _ = self.rnn(packed)
@@ -302,6 +310,14 @@ class CTCRecognizer(Recognizer):
 
     def log_probs(self, waveforms: torch.Tensor, lengths: torch.Tensor):
         return self.model(waveforms, lengths)
+
+    def can_emit(self, n_samples: int, text: str) -> bool:
+        """Whether an input of ``n_samples`` has enough CTC frames for ``text``
+        (one frame per character plus a blank between repeated characters)."""
+        frames = self.model.front_end.frame_lengths(torch.tensor([n_samples]))
+        out = int(self.model.output_lengths(frames)[0])
+        needed = len(text) + sum(a == b for a, b in zip(text, text[1:], strict=False))
+        return out >= needed
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,0 +1,137 @@
+"""The robust over-the-air gradient attack: band-pass, room transform, loss decrease,
+and batched == one-at-a-time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from advspeech.asr import CTCRecognizer, build_asr
+from advspeech.attacks import (
+    OverTheAirConfig,
+    RobustAttackConfig,
+    bandpass,
+    db_x,
+    play_in_rooms,
+    robust_ota_attack,
+)
+from advspeech.torchutil import seed_everything
+
+TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
+
+
+def _recognizer():
+    seed_everything(0)
+    return CTCRecognizer(build_asr("ds", TINY), torch.device("cpu"))
+
+
+def _rooms(n=3):
+    rng = np.random.default_rng(0)
+    return [
+        (np.exp(-np.arange(800) / 150.0) * rng.standard_normal(800)).astype(np.float32)
+        for _ in range(n)
+    ]
+
+
+def test_bandpass_removes_energy_outside_1_to_4_khz():
+    x = torch.randn(2, 16000)
+    y = bandpass(x, 1000.0, 4000.0)
+    spec = torch.fft.rfft(y, dim=-1).abs() ** 2
+    freqs = torch.fft.rfftfreq(16000, 1 / 16000)
+    outside = spec[:, (freqs < 1000) | (freqs > 4000)].sum()
+    assert outside / spec.sum() < 1e-10
+    inside_before = (torch.fft.rfft(x).abs() ** 2)[:, (freqs >= 1000) & (freqs <= 4000)].sum()
+    assert torch.isclose(spec.sum(), inside_before, rtol=1e-4)
+
+
+def test_room_convolution_and_noise_are_applied():
+    x = torch.zeros(1, 4000)
+    x[0, 100] = 0.5
+    rir = torch.zeros(1, 300)
+    rir[0, 0], rir[0, 250] = 1.0, 0.5
+    clean = play_in_rooms(x, torch.tensor([4000]), rir, torch.zeros(1, 4000))
+    assert clean[0, 100] == pytest.approx(0.5) and clean[0, 350] == pytest.approx(0.25)
+    noisy = play_in_rooms(x, torch.tensor([3000]), rir, 0.01 * torch.ones(1, 4000))
+    assert noisy[0, 10] == pytest.approx(0.01) and noisy[0, 3500] == 0.0  # padding stays silent
+    assert db_x(np.array([0.05]), np.array([0.5])) == pytest.approx(-20.0)
+
+
+def test_a_few_steps_lower_the_ctc_loss_to_the_target():
+    rec = _recognizer()
+    rng = np.random.default_rng(1)
+    waves = [0.1 * rng.standard_normal(12000).astype(np.float32)]
+    cfg = RobustAttackConfig(
+        steps=15,
+        lr=0.01,
+        linf=0.2,
+        check_every=5,
+        ota=OverTheAirConfig(rooms_per_step=2, noise_std=(0.0, 0.0)),
+    )
+
+    def target_loss(wave):
+        t = torch.as_tensor(wave)[None]
+        return float(rec.loss(t, torch.tensor([t.shape[1]]), ["open the door"]))
+
+    before = target_loss(waves[0])
+    result = robust_ota_attack(
+        rec,
+        waves,
+        "open the door",
+        [np.array([1.0], dtype=np.float32)],
+        cfg,
+        [0],
+        torch.device("cpu"),
+    )[0]
+    assert result.adversarial.shape == waves[0].shape
+    assert target_loss(result.adversarial) < before
+    assert np.max(np.abs(result.adversarial - waves[0])) <= 0.2 + 1e-6
+    assert result.steps == 15 and result.queries == 30
+
+
+def test_batched_and_one_at_a_time_agree_on_a_fixed_seed():
+    rec = _recognizer()
+    rng = np.random.default_rng(2)
+    waves = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (9000, 12000, 10000)]
+    cfg = RobustAttackConfig(
+        steps=6, lr=0.01, linf=0.1, check_every=3, ota=OverTheAirConfig(rooms_per_step=2)
+    )
+    rooms = _rooms()
+    batched = robust_ota_attack(
+        rec, waves, "open the door", rooms, cfg, [10, 11, 12], torch.device("cpu")
+    )
+    for i, w in enumerate(waves):
+        alone = robust_ota_attack(
+            rec, [w], "open the door", rooms, cfg, [10 + i], torch.device("cpu")
+        )[0]
+        np.testing.assert_allclose(batched[i].adversarial, alone.adversarial, atol=2e-4)
+        assert batched[i].steps == alone.steps
+
+
+def test_too_short_and_silent_inputs_are_recorded_skips():
+    rec = _recognizer()
+    cfg = RobustAttackConfig(steps=2, check_every=1, ota=OverTheAirConfig(rooms_per_step=1))
+    waves = [
+        np.zeros(12000, np.float32),
+        0.1 * np.ones(3000, np.float32),
+        0.1 * np.random.default_rng(0).standard_normal(12000).astype(np.float32),
+    ]
+    silent, short, normal = robust_ota_attack(
+        rec, waves, "open the door", _rooms(), cfg, [1, 2, 3], torch.device("cpu")
+    )
+    assert silent.skipped == "silent input" and short.skipped.startswith("too short")
+    assert not normal.skipped and normal.steps == 2
+    assert np.array_equal(short.adversarial, waves[1])
+
+
+def test_target_outside_the_alphabet_is_refused():
+    with pytest.raises(ValueError, match="outside the recogniser alphabet"):
+        robust_ota_attack(
+            _recognizer(),
+            [np.zeros(8000, np.float32)],
+            "open door 2",
+            _rooms(),
+            RobustAttackConfig(steps=1),
+            [0],
+            torch.device("cpu"),
+        )
