@@ -214,7 +214,8 @@ def _attack_batch(recognizer, waves, target, rirs, cfg, seeds, device) -> list[A
         steps_used[active] = step
         if step % cfg.check_every == 0 or step == cfg.steps:
             with torch.no_grad():
-                texts = recognizer.transcribe(list(heard.detach().cpu().numpy()[: b * k]))
+                trials = heard.detach().cpu().numpy()
+                texts = recognizer.transcribe([trials[j, : int(rep_len[j])] for j in range(b * k)])
             hits = torch.tensor([t == target for t in texts]).reshape(b, k).float().mean(dim=1)
             newly = (hits > 0.5) & active
             success |= newly
