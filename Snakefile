@@ -18,6 +18,7 @@ include: "workflow/rules/rirs.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/asr.smk"
 include: "workflow/rules/se.smk"
+include: "workflow/rules/attacks.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/render.smk"
 

@@ -107,3 +107,21 @@ def test_editing_a_library_module_reruns_the_rules_that_import_it(smoke_run):
         "evaluate_asr": 2,
         "all": 1,
     }
+
+
+def test_attack_and_over_the_air_rules_run_on_the_smoke_config(smoke_run):
+    from advspeech.attacks import MANIFEST_COLUMNS
+
+    targets = ["results/ota/grad/ds/none.csv", "results/ota/grad/ds/unet_at_advt.csv"]
+    snakemake(smoke_run, *targets)
+    manifest = pd.read_csv(smoke_run / "results/attacks/grad/ds/test/manifest.csv")
+    assert list(manifest.columns) == MANIFEST_COLUMNS
+    assert len(manifest) == 3 and (manifest["target"] == "open the door").all()
+    assert (manifest["snr_db"] > 0).all() and (manifest["linf_db"] < 0).all()
+    for target in targets:
+        trials = pd.read_csv(smoke_run / target)
+        assert list(trials.columns) == ["utt_id", "room_id", "transcript", "success", "wer"]
+        assert len(trials) == 3 * 2  # 3 examples x 2 held-out test rooms
+        assert set(trials["room_id"]) <= set(
+            pd.read_csv(smoke_run / "results/data/rirs/test.csv")["room_id"]
+        )

@@ -19,8 +19,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torchaudio.functional as AF
 
@@ -240,3 +242,134 @@ def _attack_batch(recognizer, waves, target, rirs, cfg, seeds, device) -> list[A
 
 ATTACKS = {"grad": robust_ota_attack}
 """Config name -> attack function (the evolutionary ``evo`` attack is issue 4's next step)."""
+
+
+# --- workflow-level helpers --------------------------------------------------------------
+
+MANIFEST_COLUMNS = [
+    "utt_id",
+    "text",
+    "target",
+    "steps",
+    "queries",
+    "seconds",
+    "success",
+    "success_digital",
+    "snr_db",
+    "linf_db",
+    "clean_path",
+    "adv_path",
+    "skipped",
+]
+
+
+def select_utterances(clean: pd.DataFrame, count: int | None) -> pd.DataFrame:
+    """The ``count`` shortest utterances (ties by id): sources not much longer than the
+    target are the ones a targeted attack can turn into the target."""
+    ordered = clean.sort_values(["n_samples", "utt_id"], kind="stable")
+    return ordered if count is None else ordered.head(count)
+
+
+def run_attack(
+    recognizer: Recognizer,
+    clean: pd.DataFrame,
+    target: str,
+    rirs: Sequence[np.ndarray],
+    cfg: RobustAttackConfig,
+    out_dir: str | Path,
+    seed: int,
+    batch_size: int,
+    device: torch.device,
+) -> pd.DataFrame:
+    """Attack every utterance of ``clean`` in batches; write the adversarial files and
+    return the manifest (columns :data:`MANIFEST_COLUMNS`)."""
+    from tqdm import tqdm
+
+    from advspeech.dsp import snr_db
+    from advspeech.io import read_audio, write_audio
+    from advspeech.seeding import stable_seed
+
+    out_dir = Path(out_dir)
+    rows = []
+    for start in tqdm(range(0, len(clean), batch_size), desc="attack batches"):
+        part = clean.iloc[start : start + batch_size]
+        waves = [read_audio(p)[0][0] for p in part["clean_path"]]
+        seeds = [stable_seed(seed, "attack", u) for u in part["utt_id"]]
+        results = robust_ota_attack(recognizer, waves, target, rirs, cfg, seeds, device)
+        for row, wave, res in zip(part.itertuples(index=False), waves, results, strict=True):
+            dest = out_dir / f"{row.utt_id}.wav"
+            write_audio(dest, res.adversarial, SAMPLE_RATE)
+            written = read_audio(dest)[0][0]
+            rows.append(
+                {
+                    "utt_id": row.utt_id,
+                    "text": row.text,
+                    "target": target,
+                    "steps": res.steps,
+                    "queries": res.queries,
+                    "seconds": res.seconds,
+                    "success": res.success,
+                    "success_digital": res.success_digital,
+                    "snr_db": snr_db(wave, written) if not res.skipped else float("nan"),
+                    "linf_db": db_x(written - wave, wave) if not res.skipped else float("nan"),
+                    "clean_path": row.clean_path,
+                    "adv_path": str(dest),
+                    "skipped": res.skipped,
+                }
+            )
+    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+
+
+def evaluate_over_the_air(
+    recognizer: Recognizer,
+    manifest: pd.DataFrame,
+    rirs: pd.DataFrame,
+    rooms_per_example: int,
+    noise_std: float,
+    seed: int,
+    device: torch.device,
+    enhancer: torch.nn.Module | None = None,
+    segment: int = 16384,
+) -> pd.DataFrame:
+    """Play every adversarial example through ``rooms_per_example`` held-out *test*
+    rooms (+ recording noise), optionally enhance, transcribe. One row per trial:
+    ``utt_id,room_id,transcript,success,wer`` (success = exactly the target; WER in
+    percent against the original transcript)."""
+    from advspeech.io import read_audio
+    from advspeech.metrics import wer_percent
+    from advspeech.se import enhance_signal
+    from advspeech.seeding import rng_for
+
+    room_ids = list(rirs["room_id"])
+    room_audio = {
+        r: read_audio(p)[0][0] for r, p in zip(rirs["room_id"], rirs["path"], strict=True)
+    }
+    rows = []
+    for row in manifest[manifest["skipped"].fillna("").astype(str) == ""].itertuples(index=False):
+        adv = read_audio(row.adv_path)[0][0]
+        rng = rng_for(seed, "ota", row.utt_id)
+        chosen = rng.choice(room_ids, size=min(rooms_per_example, len(room_ids)), replace=False)
+        heard = []
+        for room in chosen:
+            x = torch.from_numpy(adv)[None]
+            noise = torch.from_numpy(rng.standard_normal(len(adv)).astype(np.float32) * noise_std)[
+                None
+            ]
+            y = play_in_rooms(
+                x, torch.tensor([len(adv)]), torch.from_numpy(room_audio[room])[None], noise
+            )[0]
+            if enhancer is not None:
+                y = enhance_signal(enhancer, y, segment, device)
+            heard.append(y.numpy())
+        texts = recognizer.transcribe(heard)
+        for room, text in zip(chosen, texts, strict=True):
+            rows.append(
+                {
+                    "utt_id": row.utt_id,
+                    "room_id": room,
+                    "transcript": text,
+                    "success": text == row.target,
+                    "wer": wer_percent(row.text, text),
+                }
+            )
+    return pd.DataFrame(rows, columns=["utt_id", "room_id", "transcript", "success", "wer"])

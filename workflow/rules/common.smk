@@ -272,6 +272,13 @@ def quality_table_inputs(wildcards):
     }
 
 
+def ota_se_input(wildcards):
+    """Over-the-air trials pass through an enhancement model unless se is 'none'."""
+    if wildcards.se == "none":
+        return {}
+    return {"se": f"results/models/se/{wildcards.se}.pt"}
+
+
 def data_targets():
     return [
         "results/data/summary.csv",

@@ -1,0 +1,34 @@
+"""Play adversarial test examples in held-out test rooms, optionally enhance, transcribe."""
+
+import pandas as pd
+
+from advspeech.asr_train import load_recognizer
+from advspeech.attacks import evaluate_over_the_air
+from advspeech.io import read_csv, write_csv
+from advspeech.runtime import rule_logging
+from advspeech.se_train import load_enhancer
+from advspeech.torchutil import resolve_device, set_threads
+
+with rule_logging(snakemake.log[0]) as log:
+    set_threads(snakemake.threads)
+    p = snakemake.params
+    device = resolve_device(p.device)
+    enhancer = load_enhancer(snakemake.input.se, device) if "se" in snakemake.input.keys() else None  # noqa: SIM118
+    trials = evaluate_over_the_air(
+        load_recognizer(snakemake.input.model, device),
+        read_csv(snakemake.input.attack, required=["utt_id", "adv_path", "target", "text"]),
+        pd.read_csv(snakemake.input.rirs),
+        rooms_per_example=p.rooms,
+        noise_std=p.noise_std,
+        seed=p.seed,
+        device=device,
+        enhancer=enhancer,
+        segment=p.segment,
+    )
+    write_csv(snakemake.output[0], trials)
+    log.info(
+        "%d trials: RoSA %.1f%%, WER %.1f%%",
+        len(trials),
+        100 * trials["success"].mean(),
+        trials["wer"].mean(),
+    )
