@@ -71,10 +71,10 @@ def test_eq6_loss_equals_its_definition():
     expected = alpha * model.loss(noisy, clean) + (1 - alpha) * model.loss(
         noisy + eps * g.sign(), clean
     )
-    assert float(eq6_loss(model, noisy, clean, alpha, eps)) == pytest.approx(
+    assert float(eq6_loss(model, noisy, clean, alpha, eps).detach()) == pytest.approx(
         float(expected), rel=1e-5
     )
-    assert float(eq6_loss(model, noisy, clean, 1.0, eps)) == pytest.approx(
+    assert float(eq6_loss(model, noisy, clean, 1.0, eps).detach()) == pytest.approx(
         float(model.loss(noisy, clean))
     )
 
