@@ -22,7 +22,10 @@ def test_killed_training_resumes(smoke_run, tmp_path):
     work = tmp_path / "w"
     shutil.copytree(smoke_run, work, symlinks=True)
     longer = tmp_path / "longer.yaml"
-    longer.write_text(yaml.safe_dump({"asr": {"train": {"epochs": 12, "patience": 12}}}))
+    # small batches and many epochs, so that the kill lands mid-training
+    longer.write_text(
+        yaml.safe_dump({"asr": {"train": {"epochs": 30, "patience": 30, "batch_size": 2}}})
+    )
     cmd = [
         sys.executable,
         "-m",
@@ -44,9 +47,8 @@ def test_killed_training_resumes(smoke_run, tmp_path):
     )
     deadline = time.time() + 300
     while not state.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert state.exists(), "training never saved a resumable state"
-    time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
     proc.wait(timeout=120)
     assert proc.returncode != 0
@@ -59,5 +61,5 @@ def test_killed_training_resumes(smoke_run, tmp_path):
     log = (work / "logs/train_asr/ds.log").read_text()
     assert "resuming from epoch" in log
     history = json.loads((work / "results/models/asr/ds.history.json").read_text())
-    assert [e["epoch"] for e in history["epochs"]] == list(range(12))
+    assert [e["epoch"] for e in history["epochs"]] == list(range(30))
     assert not state.exists()  # removed after a finished training
