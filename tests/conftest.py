@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ from testkit import snakemake
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory) -> Path:
     """The whole smoke DAG, run once; returns its working directory."""
-    workdir = tmp_path_factory.mktemp("smoke")
+    # ADVSPEECH_SMOKE_DIR re-uses (and brings up to date) an earlier smoke run's
+    # directory, for iterating on tests without re-running the whole DAG
+    reuse = os.environ.get("ADVSPEECH_SMOKE_DIR")
+    workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("smoke")
     snakemake(workdir)
     return workdir

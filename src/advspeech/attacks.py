@@ -17,7 +17,7 @@ batch gives the same result as attacking each utterance alone, only faster.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +118,7 @@ def robust_ota_attack(
         raise TypeError("the grad attack needs a differentiable recogniser")
     if not rirs:
         raise ValueError("the grad attack needs at least one train room impulse response")
-    reasons = [_skip_reason(recognizer, w, target) for w in waves]
+    reasons = [skip_reason(recognizer, w, target) for w in waves]
     todo = [i for i, r in enumerate(reasons) if not r]
     results: list[AttackResult | None] = [
         AttackResult(np.asarray(w, dtype=np.float32), 0, 0, 0.0, False, False, r) if r else None
@@ -139,7 +139,7 @@ def robust_ota_attack(
     return results
 
 
-def _skip_reason(recognizer: Recognizer, wave: np.ndarray, target: str) -> str:
+def skip_reason(recognizer: Recognizer, wave: np.ndarray, target: str) -> str:
     wave = np.asarray(wave)
     if wave.size == 0 or np.max(np.abs(wave)) < 1e-4:
         return "silent input"
@@ -240,8 +240,44 @@ def _attack_batch(recognizer, waves, target, rirs, cfg, seeds, device) -> list[A
     ]
 
 
-ATTACKS = {"grad": robust_ota_attack}
-"""Config name -> attack function (the evolutionary ``evo`` attack is issue 4's next step)."""
+def robust_config(cfg: dict) -> RobustAttackConfig:
+    """``attacks.grad`` of the config -> :class:`RobustAttackConfig`."""
+    return RobustAttackConfig(
+        steps=cfg["steps"],
+        lr=cfg["lr"],
+        linf=cfg["linf"],
+        l2_weight=cfg["l2_weight"],
+        check_every=cfg["check_every"],
+        ota=OverTheAirConfig(
+            band_hz=tuple(cfg["band_hz"]),
+            rooms_per_step=cfg["rooms_per_step"],
+            noise_std=tuple(cfg["noise_std"]),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Attack:
+    """A registry entry: the batched attack function and its config builder. Every
+    attack has the signature of :func:`robust_ota_attack`."""
+
+    run: Callable[..., list[AttackResult]]
+    config: Callable[[dict], object]
+
+
+from advspeech.evo_attack import EvolutionaryAttackConfig, evolutionary_attack  # noqa: E402
+
+
+def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig:
+    """``attacks.evo`` of the config -> :class:`EvolutionaryAttackConfig`."""
+    return EvolutionaryAttackConfig(**{**cfg, "band_hz": tuple(cfg["band_hz"])})
+
+
+ATTACKS = {
+    "grad": Attack(robust_ota_attack, robust_config),
+    "evo": Attack(evolutionary_attack, evolutionary_config),
+}
+"""Config name -> attack; a new attack is one module and one entry here."""
 
 
 # --- workflow-level helpers --------------------------------------------------------------
@@ -271,18 +307,24 @@ def select_utterances(clean: pd.DataFrame, count: int | None) -> pd.DataFrame:
 
 
 def run_attack(
+    attack: str,
     recognizer: Recognizer,
     clean: pd.DataFrame,
     target: str,
     rirs: Sequence[np.ndarray],
-    cfg: RobustAttackConfig,
+    cfg: dict,
     out_dir: str | Path,
     seed: int,
     batch_size: int,
     device: torch.device,
 ) -> pd.DataFrame:
-    """Attack every utterance of ``clean`` in batches; write the adversarial files and
-    return the manifest (columns :data:`MANIFEST_COLUMNS`)."""
+    """Attack every utterance of ``clean`` in batches with ``ATTACKS[attack]`` (its config
+    dict ``cfg``); write the adversarial files and return the manifest (columns
+    :data:`MANIFEST_COLUMNS`)."""
+    if attack not in ATTACKS:
+        raise KeyError(f"unknown attack {attack!r}; known: {sorted(ATTACKS)}")
+    entry = ATTACKS[attack]
+    settings = entry.config(cfg)
     from tqdm import tqdm
 
     from advspeech.dsp import snr_db
@@ -291,11 +333,11 @@ def run_attack(
 
     out_dir = Path(out_dir)
     rows = []
-    for start in tqdm(range(0, len(clean), batch_size), desc="attack batches"):
+    for start in tqdm(range(0, len(clean), batch_size), desc=f"{attack} attack batches"):
         part = clean.iloc[start : start + batch_size]
         waves = [read_audio(p)[0][0] for p in part["clean_path"]]
         seeds = [stable_seed(seed, "attack", u) for u in part["utt_id"]]
-        results = robust_ota_attack(recognizer, waves, target, rirs, cfg, seeds, device)
+        results = entry.run(recognizer, waves, target, rirs, settings, seeds, device)
         for row, wave, res in zip(part.itertuples(index=False), waves, results, strict=True):
             dest = out_dir / f"{row.utt_id}.wav"
             write_audio(dest, res.adversarial, SAMPLE_RATE)

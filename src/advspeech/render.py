@@ -139,3 +139,156 @@ def table_values_finite(wide: pd.DataFrame) -> None:
     numeric = wide.drop(columns=[wide.columns[0]]).to_numpy(dtype=float)
     if not np.isfinite(numeric).all():
         raise DataError(f"table has empty cells (no scorable item for a system):\n{wide}")
+
+
+# --- Table 4: over-the-air robustness -------------------------------------------------------
+
+TABLE4_ROWS = ("RoSA_ASR", "RoSA_ASR+AdvT", "WER_ASR", "WER_ASR+AdvT")
+
+
+def robustness_table(
+    trial_files: Mapping[tuple[str, str, str], str], n_boot: int = 2000, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 4 from over-the-air trial files keyed by (attack label, victim label,
+    defence label), victim labels ``ASR``/``ASR+AdvT``. RoSA = % of trials decoded exactly
+    as the target; WER = mean per-trial WER (%). Returns (wide, long with CIs)."""
+    long_rows = []
+    for (attack, victim, defence), path in trial_files.items():
+        trials = pd.read_csv(path)
+        for measure, values in (
+            ("RoSA", 100.0 * trials["success"].astype(float)),
+            ("WER", trials["wer"].astype(float)),
+        ):
+            mean, lo, hi, n = bootstrap_ci(values.to_numpy(), n_boot=n_boot, seed=seed)
+            long_rows.append(
+                {
+                    "attack": attack,
+                    "row": f"{measure}_{victim}",
+                    "system": defence,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "n": n,
+                }
+            )
+    long = pd.DataFrame(long_rows)
+    defences = list(dict.fromkeys(d for _, _, d in trial_files))
+    attacks = list(dict.fromkeys(a for a, _, _ in trial_files))
+    wide = long.pivot_table(index=["attack", "row"], columns="system", values="mean", sort=False)
+    order = [(a, r) for a in attacks for r in TABLE4_ROWS]
+    wide = wide.reindex(pd.MultiIndex.from_tuples(order, names=["attack", "row"]))[defences]
+    wide = wide.reset_index()
+    wide.columns.name = None
+    return wide, long
+
+
+def robustness_markdown(long: pd.DataFrame, defences: Sequence[str], title: str) -> str:
+    lines = [f"# {title}", ""]
+    for attack in long["attack"].unique():
+        lines += [
+            f"| {attack} | " + " | ".join(defences) + " |",
+            "|---" * (len(defences) + 1) + "|",
+        ]
+        part = long[long["attack"] == attack]
+        for row in TABLE4_ROWS:
+            cells = []
+            for d in defences:
+                r = part[(part["row"] == row) & (part["system"] == d)].iloc[0]
+                cells.append(f"{r['mean']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]")
+            lines.append(f"| {row} | " + " | ".join(cells) + " |")
+        n = int(part["n"].min())
+        lines += ["", f"n = {n} over-the-air trials per cell (at least)", ""]
+    lines.append("Cells: percent, mean [bootstrap 95 % CI].")
+    return "\n".join(lines) + "\n"
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def log_power_spectrogram(wave: np.ndarray, n_fft: int = 512, hop: int = 128) -> np.ndarray:
+    """10 log10 |STFT|^2 (dB), frequencies x frames."""
+    import torch
+
+    spec = torch.stft(
+        torch.as_tensor(wave, dtype=torch.float32),
+        n_fft,
+        hop,
+        window=torch.hann_window(n_fft),
+        return_complex=True,
+    )
+    return 10 * np.log10(spec.abs().pow(2).numpy() + 1e-10)
+
+
+def spectrogram_figure(panels: Mapping[str, np.ndarray], path: str | Path, title: str) -> None:
+    """The paper's Fig. 2: one log-power spectrogram per panel, shared colour scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from advspeech import SAMPLE_RATE
+
+    specs = {label: log_power_spectrogram(w) for label, w in panels.items()}
+    vmax = max(float(s.max()) for s in specs.values())
+    cols = 3
+    rows = int(np.ceil(len(specs) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax in axes.flat[len(specs) :]:
+        ax.remove()
+    for ax, (label, s) in zip(axes.flat, specs.items(), strict=False):
+        seconds = s.shape[1] * 128 / SAMPLE_RATE
+        image = ax.imshow(
+            s,
+            origin="lower",
+            aspect="auto",
+            extent=(0, seconds, 0, SAMPLE_RATE / 2000),
+            vmin=vmax - 80,
+            vmax=vmax,
+            cmap="magma",
+        )
+        ax.set_title(label)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("frequency (kHz)")
+    fig.colorbar(image, ax=axes.ravel().tolist(), label="log power (dB)")
+    fig.suptitle(title)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def tasr_figure(curves: pd.DataFrame, marks: pd.DataFrame, path: str | Path, title: str) -> None:
+    """The paper's Fig. 3: TASR against perturbation SNR per attack, without and with
+    the defence; a marker where TASR first reaches 100 % (or its maximum)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    attacks = list(dict.fromkeys(curves["attack"]))
+    fig, axes = plt.subplots(1, len(attacks), figsize=(5.5 * len(attacks), 4), squeeze=False)
+    for ax, attack in zip(axes[0], attacks, strict=True):
+        for defence, part in curves[curves["attack"] == attack].groupby("defence", sort=False):
+            part = part.sort_values("snr_db")
+            (line,) = ax.plot(part["snr_db"], part["tasr"], marker="o", label=defence)
+            mark = marks[(marks["attack"] == attack) & (marks["defence"] == defence)]
+            if not mark.empty and np.isfinite(mark["snr_db"].iloc[0]):
+                m = mark.iloc[0]
+                ax.axvline(m["snr_db"], color=line.get_color(), linestyle=":", alpha=0.8)
+                ax.annotate(
+                    f"{m['snr_db']:.1f} dB ({m['tasr']:.0f} %)",
+                    (m["snr_db"], m["tasr"]),
+                    textcoords="offset points",
+                    xytext=(4, -12),
+                    color=line.get_color(),
+                )
+        ax.set_title(attack)
+        ax.set_xlabel("perturbation SNR (dB)")
+        ax.set_ylabel("targeted attack success rate (%)")
+        ax.set_ylim(-5, 105)
+        ax.grid(alpha=0.3)
+        ax.legend(title="defence")
+    fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)

@@ -1,5 +1,6 @@
-"""Stage 6, attacks: robust over-the-air adversarial examples and their evaluation in
-held-out rooms, without and with an enhancement model (the machinery of Table 4)."""
+"""Stage 6, attacks: adversarial examples (grad, evo), their over-the-air evaluation in
+held-out rooms without and with an enhancement model (Table 4), and the adaptive
+attacker's budget sweep through an enhancement model (Fig. 3)."""
 
 
 rule attack:
@@ -7,17 +8,19 @@ rule attack:
         model="results/models/asr/{asr}.pt",
         clean="results/data/clean/{split}.csv",
         rirs="results/data/rirs/train.csv",
-        code=lib("asr", "asr_train", "attacks", "torchutil"),
+        code=lib("asr", "asr_train", "attacks", "evo_attack", "torchutil"),
     output:
         manifest="results/attacks/{attack}/{asr}/{split}/manifest.csv",
+        # the attacked rows only (skipped utterances left out): a test set to enhance and score
+        testset="results/attacks/{attack}/{asr}/{split}/testset.csv",
         wavs=directory("results/attacks/{attack}/{asr}/{split}/wav"),
     log:
         "logs/attack/{attack}/{asr}/{split}.log",
     benchmark:
         "benchmarks/attack/{attack}/{asr}/{split}.tsv"
     wildcard_constraints:
-        attack="grad",
-        asr="ds|ds_advt",
+        attack="|".join(ATTACK_NAMES),
+        asr="|".join(ASR_MODELS),
         split="train|test",
     conda:
         "../../envs/torch.yaml"
@@ -25,7 +28,7 @@ rule attack:
     resources:
         gpu=1,
     params:
-        attack=lambda wc: config["attacks"][wc.attack],
+        settings=lambda wc: config["attacks"][wc.attack],
         utterances=lambda wc: config["attacks"]["utterances"][wc.split],
         batch_size=config["attacks"]["batch_size"],
         target=config["target_phrase"],
@@ -41,7 +44,9 @@ rule over_the_air:
         model="results/models/asr/{asr}.pt",
         attack="results/attacks/{attack}/{asr}/test/manifest.csv",
         rirs="results/data/rirs/test.csv",
-        code=lib("asr", "asr_train", "attacks", "se", "se_train", "metrics"),
+        code=lib(
+            "asr", "asr_train", "attacks", "evo_attack", "se", "se_train", "metrics"
+        ),
     output:
         "results/ota/{attack}/{asr}/{se}.csv",
     log:
@@ -49,8 +54,8 @@ rule over_the_air:
     benchmark:
         "benchmarks/over_the_air/{attack}/{asr}/{se}.tsv"
     wildcard_constraints:
-        attack="grad",
-        asr="ds|ds_advt",
+        attack="|".join(ATTACK_NAMES),
+        asr="|".join(ASR_MODELS),
         se="none|(dnn|waveunet|unet_at)_(noisy|advt)",
     conda:
         "../../envs/torch.yaml"
@@ -65,3 +70,36 @@ rule over_the_air:
         seed=config["seed"],
     script:
         "../scripts/over_the_air.py"
+
+
+rule adaptive_attack:
+    input:
+        unpack(adaptive_se_input),
+        model="results/models/asr/ds.pt",
+        clean="results/data/clean/test.csv",
+        code=lib(
+            "asr", "asr_train", "attacks", "evo_attack", "adaptive", "se", "se_train"
+        ),
+    output:
+        "results/adaptive/{attack}/{defence}.csv",
+    log:
+        "logs/adaptive_attack/{attack}/{defence}.log",
+    benchmark:
+        "benchmarks/adaptive_attack/{attack}/{defence}.tsv"
+    wildcard_constraints:
+        attack="|".join(ATTACK_NAMES),
+        defence="none|(dnn|waveunet|unet_at)_(noisy|advt)",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        settings=adaptive_settings,
+        budgets=config["attacks"]["adaptive"]["linf"],
+        utterances=config["attacks"]["adaptive"]["utterances"],
+        target=config["target_phrase"],
+        device=config["device"],
+        seed=config["seed"],
+    script:
+        "../scripts/adaptive_attack.py"

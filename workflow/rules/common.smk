@@ -185,6 +185,7 @@ def embedded_noise_babble_input(wildcards):
 
 
 ASR_MODELS = ["ds", "ds_advt"]
+ATTACK_NAMES = ["grad", "evo"]
 
 
 def asr_train_params(asr):
@@ -195,10 +196,22 @@ def asr_train_params(asr):
     return {**config["asr"]["train"], **advt, "patience": advt["epochs"]}
 
 
+def adversarial_training_examples():
+    """Adversarial examples of train utterances (crafted against ds) that the
+    adversarially trained recogniser and enhancement models learn from."""
+    return expand(
+        "results/attacks/{attack}/ds/train/manifest.csv",
+        attack=config["attacks"]["adversarial_training"],
+    )
+
+
 def asr_training_inputs(wildcards):
-    """ds_advt starts from the trained ds."""
+    """ds_advt starts from the trained ds and adds adversarial train examples."""
     if wildcards.asr == "ds_advt":
-        return {"init": "results/models/asr/ds.pt"}
+        return {
+            "init": "results/models/asr/ds.pt",
+            "adversarial": adversarial_training_examples(),
+        }
     return {}
 
 
@@ -221,12 +234,23 @@ def se_train_params(training):
 def se_training_inputs(wildcards):
     """advt starts from the noisy-trained model of the same architecture."""
     if wildcards.training == "advt":
-        return {"init": f"results/models/se/{wildcards.se}_noisy.pt"}
+        return {
+            "init": f"results/models/se/{wildcards.se}_noisy.pt",
+            "adversarial": adversarial_training_examples(),
+        }
     return {}
 
 
 # Test sets an enhancement model can be applied to: name -> (manifest, audio column).
-TESTSETS = {"noisy": ("results/data/mix/test.csv", "noisy_path")}
+# adv_<attack>: the attacked test utterances (crafted against ds), skipped ones left out.
+TESTSETS = {
+    "noisy": ("results/data/mix/test.csv", "noisy_path"),
+    **{
+        f"adv_{attack}": (f"results/attacks/{attack}/ds/test/testset.csv", "adv_path")
+        for attack in ATTACK_NAMES
+    },
+}
+ADVERSARIAL_TESTSET = f"adv_{config['attacks']['quality_tables_attack']}"
 
 
 def testset_manifest(wildcards):
@@ -261,7 +285,81 @@ QUALITY_TABLES = {
             "U-Net_At": ("unet_at_noisy", "noisy"),
         },
     },
+    "table2": {
+        "title": "Table 2: enhancement of adversarial examples (noisy-trained models)",
+        "systems": {
+            "Noisy_adv": ("unprocessed", ADVERSARIAL_TESTSET),
+            "DNN": ("dnn_noisy", ADVERSARIAL_TESTSET),
+            "U-Net_W": ("waveunet_noisy", ADVERSARIAL_TESTSET),
+            "U-Net_At": ("unet_at_noisy", ADVERSARIAL_TESTSET),
+        },
+    },
+    "table3": {
+        "title": "Table 3: enhancement of adversarial examples (adversarially trained models)",
+        "systems": {
+            "Noisy_adv": ("unprocessed", ADVERSARIAL_TESTSET),
+            "DNN_T": ("dnn_advt", ADVERSARIAL_TESTSET),
+            "U-Net_T_W": ("waveunet_advt", ADVERSARIAL_TESTSET),
+            "U-Net_T_At": ("unet_at_advt", ADVERSARIAL_TESTSET),
+        },
+    },
 }
+
+# Table 4: over-the-air RoSA/WER per attack, victim and (adversarially trained) SE model.
+TABLE4_ATTACKS = {"Grad_adv": "grad", "Evo_adv": "evo"}
+TABLE4_VICTIMS = {"ASR": "ds", "ASR+AdvT": "ds_advt"}
+TABLE4_DEFENCES = {
+    "w/o SE": "none",
+    "SE_DNN": "dnn_advt",
+    "SE_U-Net_W": "waveunet_advt",
+    "SE_U-Net_At": "unet_at_advt",
+}
+
+
+def table4_inputs(wildcards):
+    return {
+        f"{attack}__{asr}__{se}": f"results/ota/{attack}/{asr}/{se}.csv"
+        for attack in TABLE4_ATTACKS.values()
+        for asr in TABLE4_VICTIMS.values()
+        for se in TABLE4_DEFENCES.values()
+    }
+
+
+# Fig. 3: the adaptive attacker without and with the defence.
+ADAPTIVE_DEFENCES = ["none", config["attacks"]["adaptive"]["se"]]
+
+
+def adaptive_se_input(wildcards):
+    if wildcards.defence == "none":
+        return {}
+    return {"se": f"results/models/se/{wildcards.defence}.pt"}
+
+
+def adaptive_settings(wildcards):
+    """The attack's own settings with the adaptive sweep's overrides on top."""
+    return {
+        **config["attacks"][wildcards.attack],
+        **config["attacks"]["adaptive"][wildcards.attack],
+    }
+
+
+# Fig. 2 panels: label -> (system, test set); "noisy" is the noisy mixture.
+FIG2_PANELS = {
+    "(d) U-Net_At (noisy-trained)": "unet_at_noisy",
+    "(e) DNN_T": "dnn_advt",
+    "(f) U-Net_T,At": "unet_at_advt",
+}
+
+
+def fig2_inputs(wildcards):
+    return {
+        "noisy": "results/data/mix/test.csv",
+        "adversarial": TESTSETS[ADVERSARIAL_TESTSET][0],
+        **{
+            system: f"results/enhanced/{system}/{ADVERSARIAL_TESTSET}.csv"
+            for system in FIG2_PANELS.values()
+        },
+    }
 
 
 def quality_table_inputs(wildcards):
@@ -299,6 +397,17 @@ def se_targets():
     )
 
 
+PAPER_ARTIFACTS = [
+    "results/table1.csv",
+    "results/table2.csv",
+    "results/table3.csv",
+    "results/table4.csv",
+    "results/fig2.png",
+    "results/fig3.png",
+    "results/claims.csv",
+]
+
+
 def all_targets():
-    """Every artifact the stages built so far can produce."""
-    return data_targets() + asr_targets() + se_targets() + ["results/table1.csv"]
+    """Every artifact of the paper, plus the per-stage summaries."""
+    return data_targets() + asr_targets() + se_targets() + PAPER_ARTIFACTS

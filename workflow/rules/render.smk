@@ -1,4 +1,5 @@
-"""Stage 10, render: the paper's tables (CSV, long form with CIs, Markdown)."""
+"""Stage 10, render: the paper's tables (CSV, long form with CIs, Markdown), figures
+and the claims check."""
 
 
 rule quality_table:
@@ -18,7 +19,7 @@ rule quality_table:
     benchmark:
         "benchmarks/quality_table/{table}.tsv"
     wildcard_constraints:
-        table="table1",
+        table="table1|table2|table3",
     conda:
         "../../envs/render.yaml"
     params:
@@ -27,3 +28,101 @@ rule quality_table:
         seed=config["seed"],
     script:
         "../scripts/quality_table.py"
+
+
+rule table4:
+    input:
+        unpack(table4_inputs),
+        code=lib("metrics", "render"),
+    output:
+        wide=report(
+            "results/table4.csv",
+            caption="../report/table4.rst",
+            category="Tables",
+        ),
+        long="results/table4_ci.csv",
+        markdown="results/table4.md",
+    log:
+        "logs/table4.log",
+    benchmark:
+        "benchmarks/table4.tsv"
+    conda:
+        "../../envs/render.yaml"
+    params:
+        attacks=TABLE4_ATTACKS,
+        victims=TABLE4_VICTIMS,
+        defences=TABLE4_DEFENCES,
+        title="Table 4: over-the-air attack success (RoSA) and WER",
+        seed=config["seed"],
+    script:
+        "../scripts/table4.py"
+
+
+rule fig2:
+    input:
+        unpack(fig2_inputs),
+        code=lib("render"),
+    output:
+        report("results/fig2.png", caption="../report/fig2.rst", category="Figures"),
+    log:
+        "logs/fig2.log",
+    benchmark:
+        "benchmarks/fig2.tsv"
+    conda:
+        "../../envs/render.yaml"
+    params:
+        panels=FIG2_PANELS,
+        noisy_snr_db=config["figures"]["fig2_noisy_snr_db"],
+    script:
+        "../scripts/fig2.py"
+
+
+rule fig3:
+    input:
+        **{
+            f"{attack}__{defence}": f"results/adaptive/{attack}/{defence}.csv"
+            for attack in ATTACK_NAMES
+            for defence in ADAPTIVE_DEFENCES
+        },
+        code=lib("adaptive", "render"),
+    output:
+        figure=report(
+            "results/fig3.png", caption="../report/fig3.rst", category="Figures"
+        ),
+        curve="results/fig3.csv",
+        snr="results/fig3_snr.csv",
+    log:
+        "logs/fig3.log",
+    benchmark:
+        "benchmarks/fig3.tsv"
+    conda:
+        "../../envs/render.yaml"
+    params:
+        curves=[
+            f"{attack}__{defence}"
+            for attack in ATTACK_NAMES
+            for defence in ADAPTIVE_DEFENCES
+        ],
+        title="Fig. 3: adaptive attacks without and with the enhancement front end",
+    script:
+        "../scripts/fig3.py"
+
+
+rule claims:
+    input:
+        table1="results/table1_ci.csv",
+        table2="results/table2_ci.csv",
+        table3="results/table3_ci.csv",
+        table4="results/table4_ci.csv",
+        fig3="results/fig3_snr.csv",
+        code=lib("claims"),
+    output:
+        report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
+    log:
+        "logs/claims.log",
+    benchmark:
+        "benchmarks/claims.tsv"
+    conda:
+        "../../envs/render.yaml"
+    script:
+        "../scripts/claims.py"

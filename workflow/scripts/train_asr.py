@@ -10,7 +10,12 @@ with rule_logging(snakemake.log[0]) as log:
     meta = fit_recognizer(
         model_cfg=snakemake.params.model,
         train_cfg=snakemake.params.train,
-        train_manifests={"clean_path": [inp.train_clean], "noisy_path": [inp.train_noisy]},
+        train_manifests={
+            "clean_path": [inp.train_clean],
+            "noisy_path": [inp.train_noisy],
+            # ds_advt: adversarial examples of train utterances, labelled with their true text
+            **({"adv_path": list(inp.adversarial)} if "adversarial" in inp.keys() else {}),  # noqa: SIM118
+        },
         dev_manifests={"clean_path": [inp.dev_clean], "noisy_path": [inp.dev_noisy]},
         rir_manifest=inp.rirs,
         out_model=snakemake.output.model,

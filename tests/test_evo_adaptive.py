@@ -1,0 +1,119 @@
+"""The black-box evolutionary attack and the adaptive attacker (composite SE -> ASR)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from advspeech.adaptive import EnhancedRecognizer, snr_at_full_success, tasr_curve
+from advspeech.asr import CTCRecognizer, build_asr
+from advspeech.evo_attack import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack, query
+from advspeech.se import build_se
+from advspeech.torchutil import seed_everything
+
+TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
+TARGET = "open the door"
+
+
+class ForwardOnly(CTCRecognizer):
+    """A victim that refuses gradients: the evo attack must never ask for one."""
+
+    differentiable = False
+
+    def loss(self, *args, **kwargs):
+        raise AssertionError("the black-box attack asked for a differentiable loss")
+
+
+def _victim(cls=CTCRecognizer):
+    seed_everything(0)
+    return cls(build_asr("ds", TINY), torch.device("cpu"))
+
+
+def _waves(lengths=(12000,), seed=1):
+    rng = np.random.default_rng(seed)
+    return [0.1 * rng.standard_normal(n).astype(np.float32) for n in lengths]
+
+
+def test_vocoder_is_band_limited_and_scaled():
+    cfg = EvolutionaryAttackConfig(bands=8, hop=160)
+    voc = NoiseVocoder(16000, cfg, torch.Generator().manual_seed(0))
+    v = voc(torch.ones(1, 8, voc.frames))[0]
+    assert v.shape == (16000,)
+    assert float(v.pow(2).mean().sqrt()) == pytest.approx(1.0, rel=1e-3)
+    spec = torch.fft.rfft(v).abs() ** 2
+    freqs = torch.fft.rfftfreq(16000, 1 / 16000)
+    outside = spec[(freqs < 800) | (freqs > 4300)].sum() / spec.sum()
+    assert outside < 0.01  # window leakage only
+
+
+def test_evo_lowers_the_target_score_with_forward_queries_only():
+    victim = _victim(ForwardOnly)
+    waves = _waves()
+    cfg = EvolutionaryAttackConfig(
+        queries=16 * 12, population=16, lr=0.3, linf=0.2, rooms_per_check=0, energy_weight=0.0
+    )
+    before = float(query(victim, [torch.from_numpy(waves[0])], TARGET)[0][0])
+    result = evolutionary_attack(victim, waves, TARGET, [], cfg, [3], torch.device("cpu"))[0]
+    after = float(query(victim, [torch.from_numpy(result.adversarial)], TARGET)[0][0])
+    assert after < before
+    assert result.queries == 16 * result.steps and result.queries <= cfg.queries
+    assert np.max(np.abs(result.adversarial - waves[0])) <= 0.2 + 1e-6
+    assert result.adversarial.shape == waves[0].shape
+
+
+def test_evo_batched_and_one_at_a_time_agree_on_a_fixed_seed():
+    victim = _victim()
+    waves = _waves((9000, 12000))
+    cfg = EvolutionaryAttackConfig(queries=8 * 3, population=8, rooms_per_check=0)
+    batched = evolutionary_attack(victim, waves, TARGET, [], cfg, [5, 6], torch.device("cpu"))
+    for i, w in enumerate(waves):
+        alone = evolutionary_attack(victim, [w], TARGET, [], cfg, [5 + i], torch.device("cpu"))
+        np.testing.assert_allclose(batched[i].adversarial, alone[0].adversarial, atol=1e-4)
+
+
+def test_evo_records_skips_and_refuses_bad_settings():
+    victim = _victim()
+    waves = [np.zeros(12000, np.float32), 0.1 * np.ones(3000, np.float32)]
+    cfg = EvolutionaryAttackConfig(queries=8, population=8, rooms_per_check=0)
+    silent, short = evolutionary_attack(victim, waves, TARGET, [], cfg, [1, 2], torch.device("cpu"))
+    assert silent.skipped == "silent input" and short.skipped.startswith("too short")
+    assert silent.queries == 0
+    with pytest.raises(ValueError, match="population must be even"):
+        evolutionary_attack(
+            victim, _waves(), TARGET, [], EvolutionaryAttackConfig(population=7), [0], "cpu"
+        )
+    with pytest.raises(ValueError, match="outside the recogniser alphabet"):
+        evolutionary_attack(victim, _waves(), "open door 2", [], cfg, [0], "cpu")
+
+
+def test_the_composite_passes_gradients_through_the_enhancer():
+    seed_everything(0)
+    enhancer = build_se("waveunet", {"layers": 3, "filters": 4})
+    composite = EnhancedRecognizer(enhancer, _victim(), torch.device("cpu"))
+    x = torch.from_numpy(_waves()[0])[None].requires_grad_(True)
+    loss = composite.loss(x, torch.tensor([x.shape[1]]), [TARGET])
+    loss.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert all(p.grad is None for p in enhancer.parameters())  # the defence stays fixed
+    assert isinstance(composite.transcribe([x.detach()[0].numpy()])[0], str)
+
+
+def test_tasr_curve_and_the_snr_of_full_success():
+    trials = pd.DataFrame(
+        {
+            "linf": [0.01, 0.01, 0.1, 0.1, 0.3, 0.3],
+            "utt_id": ["a", "b"] * 3,
+            "snr_db": [30.0, 28.0, 12.0, 10.0, 2.0, 0.0],
+            "success": [False, False, True, False, True, True],
+            "queries": [1] * 6,
+            "skipped": [""] * 6,
+        }
+    )
+    curve = tasr_curve(trials)
+    assert curve["tasr"].tolist() == [0.0, 50.0, 100.0]
+    assert curve["snr_db"].tolist() == [29.0, 11.0, 1.0]
+    assert snr_at_full_success(curve) == (1.0, 100.0)
+    never = curve[curve["linf"] < 0.3]
+    assert snr_at_full_success(never) == (11.0, 50.0)

@@ -1,0 +1,36 @@
+"""The adaptive attacker (Fig. 3): one attack over a grid of budgets, against the
+recogniser alone (defence 'none') or through an enhancement model."""
+
+from advspeech.adaptive import EnhancedRecognizer, adaptive_sweep, tasr_curve
+from advspeech.asr_train import load_recognizer
+from advspeech.attacks import select_utterances
+from advspeech.io import read_audio, read_csv, write_csv
+from advspeech.runtime import rule_logging
+from advspeech.se_train import load_enhancer
+from advspeech.seeding import stable_seed
+from advspeech.torchutil import resolve_device, set_threads
+
+with rule_logging(snakemake.log[0]) as log:
+    set_threads(snakemake.threads)
+    p = snakemake.params
+    device = resolve_device(p.device)
+    victim = load_recognizer(snakemake.input.model, device)
+    if "se" in snakemake.input.keys():  # noqa: SIM118 (Namedlist)
+        victim = EnhancedRecognizer(load_enhancer(snakemake.input.se, device), victim, device)
+    clean = select_utterances(
+        read_csv(snakemake.input.clean, required=["utt_id", "clean_path", "n_samples"]),
+        p.utterances,
+    )
+    trials = adaptive_sweep(
+        snakemake.wildcards.attack,
+        victim,
+        [read_audio(path)[0][0] for path in clean["clean_path"]],
+        list(clean["utt_id"]),
+        p.target,
+        p.budgets,
+        p.settings,
+        [stable_seed(p.seed, "adaptive", u) for u in clean["utt_id"]],
+        device,
+    )
+    write_csv(snakemake.output[0], trials)
+    log.info("\n%s", tasr_curve(trials).to_string(index=False))
