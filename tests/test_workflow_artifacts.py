@@ -78,6 +78,8 @@ def test_figures_and_their_data(smoke_run):
     for fig in ("fig2", "fig3"):
         png = smoke_run / f"results/{fig}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    page = (smoke_run / "results/audio_examples.html").read_text()
+    assert page.count("<audio controls") == 6 and "data:audio/wav;base64," in page
     curve = pd.read_csv(smoke_run / "results/fig3.csv")
     assert list(curve.columns) == ["attack", "defence", "linf", "snr_db", "tasr", "n"]
     assert set(curve["defence"]) == {"none", "unet_at_advt"}
@@ -122,7 +124,14 @@ def test_report_lists_every_artifact(smoke_run):
     import zipfile
 
     names = "\n".join(zipfile.ZipFile(out).namelist())
-    for artifact in ("table1.csv", "table4.csv", "fig2.png", "fig3.png", "claims.csv"):
+    for artifact in (
+        "table1.csv",
+        "table4.csv",
+        "fig2.png",
+        "fig3.png",
+        "claims.csv",
+        "audio_examples.html",
+    ):
         assert artifact in names, artifact
     json.dumps(names)
     Path(out).unlink()

@@ -292,3 +292,65 @@ def tasr_figure(curves: pd.DataFrame, marks: pd.DataFrame, path: str | Path, tit
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+# --- the example utterance of Fig. 2 and the audio page ------------------------------------
+
+
+def example_panels(
+    adversarial_manifest: str,
+    noisy_manifest: str,
+    enhanced_manifests: Mapping[str, str],
+    noisy_snr_db: float,
+) -> tuple[pd.Series, dict[str, np.ndarray]]:
+    """One attacked test utterance (a successful one if any, then by id) and its
+    versions: clean, noisy mixture (closest to ``noisy_snr_db``), adversarial, and each
+    enhancement model's output on the adversarial example (label -> manifest)."""
+    adversarial = pd.read_csv(adversarial_manifest, keep_default_na=False)
+    if adversarial.empty:
+        raise DataError(f"{adversarial_manifest}: no attacked utterance to show")
+    row = adversarial.sort_values(["success_digital", "utt_id"], ascending=[False, True]).iloc[0]
+    noisy = pd.read_csv(noisy_manifest)
+    mixes = noisy[noisy["utt_id"] == row["utt_id"]]
+    if mixes.empty:
+        raise DataError(f"{row['utt_id']} has no noisy mixture in {noisy_manifest}")
+    mix = mixes.iloc[int((mixes["snr_db"] - noisy_snr_db).abs().argmin())]
+    panels = {
+        "(a) clean": read_audio(row["clean_path"])[0][0],
+        f"(b) noisy ({mix['snr_db']:g} dB)": read_audio(mix["noisy_path"])[0][0],
+        "(c) adversarial": read_audio(row["adv_path"])[0][0],
+    }
+    for label, manifest in enhanced_manifests.items():
+        enhanced = pd.read_csv(manifest)
+        match = enhanced.loc[enhanced["utt_id"] == row["utt_id"], "enhanced_path"]
+        if match.empty:
+            raise DataError(f"{manifest} has no enhanced version of {row['utt_id']}")
+        panels[label] = read_audio(match.iloc[0])[0][0]
+    return row, panels
+
+
+def audio_page(panels: Mapping[str, np.ndarray], path: str | Path, title: str) -> None:
+    """A self-contained HTML page (WAV embedded as base64) with one player per version."""
+    import base64
+    import html
+    import io
+
+    import soundfile as sf
+
+    from advspeech import SAMPLE_RATE
+
+    items = []
+    for label, wave in panels.items():
+        buf = io.BytesIO()
+        sf.write(buf, np.clip(wave, -1, 1), SAMPLE_RATE, format="WAV", subtype="PCM_16")
+        data = base64.b64encode(buf.getvalue()).decode()
+        items.append(
+            f"<li><p>{html.escape(label)}</p>"
+            f'<audio controls preload="none" src="data:audio/wav;base64,{data}"></audio></li>'
+        )
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body>"
+        f"<h1>{html.escape(title)}</h1><ul>{''.join(items)}</ul></body></html>\n"
+    )
+    write_text(path, page)

@@ -403,6 +403,7 @@ PAPER_ARTIFACTS = [
     "results/table3.csv",
     "results/table4.csv",
     "results/fig2.png",
+    "results/audio_examples.html",
     "results/fig3.png",
     "results/claims.csv",
 ]

@@ -63,7 +63,14 @@ rule fig2:
         unpack(fig2_inputs),
         code=lib("render"),
     output:
-        report("results/fig2.png", caption="../report/fig2.rst", category="Figures"),
+        figure=report(
+            "results/fig2.png", caption="../report/fig2.rst", category="Figures"
+        ),
+        audio=report(
+            "results/audio_examples.html",
+            caption="../report/audio_examples.rst",
+            category="Audio examples",
+        ),
     log:
         "logs/fig2.log",
     benchmark:
