@@ -1,8 +1,9 @@
-"""Batched robust attack vs the one-utterance-at-a-time loop of the reference code.
+"""Batched attacks vs the one-utterance-at-a-time loop of the reference code.
 
-Same recogniser (config.yaml's size, random weights: speed does not depend on them),
-same utterances, same steps, same machine, in one run; prints both times, the speed-up
-and the peak memory of each (CPU: max RSS growth; CUDA: max allocated).
+For ``grad`` (Adam steps) and ``evo`` (generations of ``--population`` queries): same
+recogniser (config.yaml's size, random weights: speed does not depend on them), same
+utterances, same steps, same machine, in one run; prints both times, the speed-up and
+the peak memory of each (CPU: max RSS growth; CUDA: max allocated).
 
     .venv/bin/python bench/attack_throughput.py [--batch 16] [--steps 10] [--device cpu]
 """
@@ -20,6 +21,7 @@ import yaml
 
 from advspeech.asr import CTCRecognizer, build_asr
 from advspeech.attacks import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
+from advspeech.evo_attack import EvolutionaryAttackConfig, evolutionary_attack
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,6 +36,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--population", type=int, default=32)
+    parser.add_argument("--attacks", nargs="+", default=["grad", "evo"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -49,9 +53,16 @@ def main() -> None:
         (np.exp(-np.arange(4000) / 800) * rng.standard_normal(4000)).astype(np.float32)
         for _ in range(8)
     ]
-    attack = RobustAttackConfig(
+    grad_cfg = RobustAttackConfig(
         steps=args.steps, check_every=args.steps, ota=OverTheAirConfig(rooms_per_step=4)
     )
+    evo_cfg = EvolutionaryAttackConfig(
+        queries=args.steps * args.population, population=args.population, rooms_per_check=0
+    )
+    runs = {
+        "grad": (robust_ota_attack, grad_cfg, "steps x 4 rooms"),
+        "evo": (evolutionary_attack, evo_cfg, f"generations x {args.population} queries"),
+    }
     seeds = list(range(args.batch))
 
     def measure(fn):
@@ -68,23 +79,28 @@ def main() -> None:
             mem = peak_rss_mib() - before
         return time.perf_counter() - t0, mem
 
-    # one at a time first, so the batched run's RSS peak is not hidden by it
-    single_s, single_mem = measure(
-        lambda: [
-            robust_ota_attack(recognizer, [w], "open the door", rooms, attack, [s], device)
-            for w, s in zip(waves, seeds, strict=True)
-        ]
-    )
-    batch_s, batch_mem = measure(
-        lambda: robust_ota_attack(recognizer, waves, "open the door", rooms, attack, seeds, device)
-    )
-    print(f"device {device}, {args.batch} utterances x {args.steps} steps x 4 rooms")
-    print(f"{'mode':16} {'seconds':>9} {'s/step':>8} {'peak mem MiB':>13}")
-    print(
-        f"{'one at a time':16} {single_s:>9.2f} {single_s / args.steps:>8.3f} {single_mem:>13.0f}"
-    )
-    print(f"{'batched':16} {batch_s:>9.2f} {batch_s / args.steps:>8.3f} {batch_mem:>13.0f}")
-    print(f"speed-up: {single_s / batch_s:.1f}x")
+    for name in args.attacks:
+        attack, cfg, unit = runs[name]
+        # one at a time first, so the batched run's RSS peak is not hidden by it
+        single_s, single_mem = measure(
+            lambda attack=attack, cfg=cfg: [
+                attack(recognizer, [w], "open the door", rooms, cfg, [s], device)
+                for w, s in zip(waves, seeds, strict=True)
+            ]
+        )
+        batch_s, batch_mem = measure(
+            lambda attack=attack, cfg=cfg: attack(
+                recognizer, waves, "open the door", rooms, cfg, seeds, device
+            )
+        )
+        print(f"\n{name}: device {device}, {args.batch} utterances x {args.steps} {unit}")
+        print(f"{'mode':16} {'seconds':>9} {'s/step':>8} {'peak mem MiB':>13}")
+        print(
+            f"{'one at a time':16} {single_s:>9.2f} {single_s / args.steps:>8.3f} "
+            f"{single_mem:>13.0f}"
+        )
+        print(f"{'batched':16} {batch_s:>9.2f} {batch_s / args.steps:>8.3f} {batch_mem:>13.0f}")
+        print(f"{name} speed-up: {single_s / batch_s:.1f}x")
 
 
 if __name__ == "__main__":
