@@ -189,7 +189,13 @@ def test_two_cold_runs_give_byte_identical_data_and_tables(smoke_run, tmp_path):
     """Same config and seed, same machine, CPU: identical corpus, mixtures, rooms,
     recogniser results and tables (torch training is deterministic on CPU)."""
     # the stages up to Table 1 (attack manifests record wall-clock seconds)
-    snakemake(tmp_path, "results/table1.csv", "results/asr/ds/wer.csv")
+    snakemake(
+        tmp_path,
+        "results/table1.csv",
+        "results/asr/ds/wer.csv",
+        "results/data/summary.csv",
+        "results/data/rirs/test.csv",
+    )
     patterns = (
         "results/data/*.csv",
         "results/data/*/*.csv",
