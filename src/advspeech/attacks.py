@@ -118,6 +118,14 @@ def robust_ota_attack(
         raise TypeError("the grad attack needs a differentiable recogniser")
     if not rirs:
         raise ValueError("the grad attack needs at least one train room impulse response")
+    return attack_unskipped(_attack_batch, recognizer, waves, target, rirs, cfg, seeds, device)
+
+
+def attack_unskipped(
+    attack_batch, recognizer, waves, target, rirs, cfg, seeds, device
+) -> list[AttackResult]:
+    """Record a skip (input returned unchanged) for every utterance :func:`skip_reason`
+    refuses and run ``attack_batch`` on the rest, keeping the input order."""
     reasons = [skip_reason(recognizer, w, target) for w in waves]
     todo = [i for i, r in enumerate(reasons) if not r]
     results: list[AttackResult | None] = [
@@ -125,9 +133,9 @@ def robust_ota_attack(
         for w, r in zip(waves, reasons, strict=True)
     ]
     if todo:
-        attacked = _attack_batch(
+        attacked = attack_batch(
             recognizer,
-            [waves[i] for i in todo],
+            [np.asarray(waves[i], dtype=np.float32) for i in todo],
             target,
             rirs,
             cfg,

@@ -141,7 +141,7 @@ def evolutionary_attack(
     device: torch.device,
 ):
     """Attack a batch of utterances with forward queries only (see module docstring)."""
-    from advspeech.attacks import AttackResult, skip_reason
+    from advspeech.attacks import attack_unskipped
 
     check_in_alphabet(target, "target phrase")
     if cfg.population < 2 or cfg.population % 2:
@@ -151,25 +151,7 @@ def evolutionary_attack(
             f"{type(recognizer).__name__} exposes no output scores (log_probs); "
             "the evo attack queries transcripts and CTC scores"
         )
-    reasons = [skip_reason(recognizer, w, target) for w in waves]
-    results = [
-        AttackResult(np.asarray(w, dtype=np.float32), 0, 0, 0.0, False, False, r) if r else None
-        for w, r in zip(waves, reasons, strict=True)
-    ]
-    todo = [i for i, r in enumerate(reasons) if not r]
-    if todo:
-        done = _evolve_batch(
-            recognizer,
-            [np.asarray(waves[i], dtype=np.float32) for i in todo],
-            target,
-            rirs,
-            cfg,
-            [seeds[i] for i in todo],
-            device,
-        )
-        for i, res in zip(todo, done, strict=True):
-            results[i] = res
-    return results
+    return attack_unskipped(_evolve_batch, recognizer, waves, target, rirs, cfg, seeds, device)
 
 
 class _Search:
@@ -199,7 +181,7 @@ class _Search:
 
 
 def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
-    from advspeech.attacks import AttackResult, play_in_rooms
+    from advspeech.attacks import AttackResult
 
     t0 = time.time()
     searches = [_Search(w, cfg, s) for w, s in zip(waves, seeds, strict=True)]
@@ -267,7 +249,7 @@ def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
     seconds = (time.time() - t0) / len(searches)
     files = [s.signal(s.elite[None], cfg.linf)[0].numpy() for s in searches]
     digital = recognizer.transcribe(files)
-    robust = _room_check(recognizer, files, target, rirs, cfg, seeds, play_in_rooms)
+    robust = _room_check(recognizer, files, target, rirs, cfg, seeds)
     return [
         AttackResult(
             adversarial=f,
@@ -281,8 +263,10 @@ def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
     ]
 
 
-def _room_check(recognizer, files, target, rirs, cfg, seeds, play_in_rooms) -> list[bool]:
+def _room_check(recognizer, files, target, rirs, cfg, seeds) -> list[bool]:
     """Yakura's criterion in ``rooms_per_check`` train rooms (False without rooms)."""
+    from advspeech.attacks import play_in_rooms
+
     if not rirs or cfg.rooms_per_check < 1:
         return [False] * len(files)
     trials, owners = [], []
