@@ -30,27 +30,17 @@ def greater(a: Cell, b: Cell) -> bool:
     return bool(a.mean > b.mean and a.low > b.high)
 
 
-def quality_cells(long: pd.DataFrame) -> Callable[[str, str], Cell]:
-    """Lookup (system, metric) -> Cell in a quality table's long form."""
+def cells(long: pd.DataFrame, *keys: str) -> Callable[..., Cell]:
+    """Lookup of a table's long form by the values of ``keys`` (in that order) -> Cell:
+    ``cells(t, "system", "metric")`` for Tables 1-3, ``cells(t, "attack", "row",
+    "system")`` for Table 4."""
+    indexed = long.set_index(list(keys))
 
-    def get(system: str, metric: str) -> Cell:
-        row = long[(long["system"] == system) & (long["metric"] == metric)]
-        if row.empty:
-            raise KeyError(f"no cell {system}/{metric}")
-        r = row.iloc[0]
-        return Cell(float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]))
-
-    return get
-
-
-def robustness_cells(long: pd.DataFrame) -> Callable[[str, str, str], Cell]:
-    def get(attack: str, row_name: str, defence: str) -> Cell:
-        row = long[
-            (long["attack"] == attack) & (long["row"] == row_name) & (long["system"] == defence)
-        ]
-        if row.empty:
-            raise KeyError(f"no cell {attack}/{row_name}/{defence}")
-        r = row.iloc[0]
+    def get(*values: str) -> Cell:
+        if values not in indexed.index:
+            raise KeyError(f"no cell {'/'.join(values)}")
+        r = indexed.loc[values]
+        r = r.iloc[0] if isinstance(r, pd.DataFrame) else r
         return Cell(float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]))
 
     return get
@@ -119,7 +109,7 @@ def check_claims(
             }
         )
 
-    t1, t2, t3 = quality_cells(table1), quality_cells(table2), quality_cells(table3)
+    t1, t2, t3 = (cells(t, "system", "metric") for t in (table1, table2, table3))
     se1 = ["DNN", "U-Net_W", "U-Net_At"]
     for metric in ("PESQ", "STI", "STOI", "SNR"):
         add(
@@ -177,7 +167,7 @@ def check_claims(
         _ours(t3, "Noisy_adv", list(twins), "PESQ"),
         all(greater(t3(t, "PESQ"), t3("Noisy_adv", "PESQ")) for t in twins),
     )
-    t4 = robustness_cells(table4)
+    t4 = cells(table4, "attack", "row", "system")
     for attack, paper in PAPER["table4"].items():
         no_se, with_se = SE_COLUMNS[0], SE_COLUMNS[1:]
         add(
