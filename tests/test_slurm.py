@@ -42,8 +42,18 @@ def _munge_works() -> bool:
     return proc.returncode == 0
 
 
+TEST_CLUSTER = "advspeech-test"
+
+
+def _stale_test_config(conf: Path) -> bool:
+    """True if ``conf`` is one this test wrote and the cluster it described is gone."""
+    written_by_us = f"ClusterName={TEST_CLUSTER}" in conf.read_text(errors="replace")
+    daemons = subprocess.run(["pgrep", "-x", "slurmctld|slurmd"], capture_output=True)
+    return written_by_us and daemons.returncode != 0
+
+
 SLURM_CONF = """\
-ClusterName=advspeech-test
+ClusterName={cluster}
 SlurmctldHost={host}
 SlurmUser=root
 SlurmdUser=root
@@ -90,9 +100,15 @@ def slurm_cluster(tmp_path_factory):
     # existing cluster config is never touched (we would not own that cluster).
     conf = Path("/etc/slurm/slurm.conf")
     if conf.exists():
-        _unavailable(f"{conf} exists: refusing to start a test cluster over a real one")
+        if not _stale_test_config(conf):
+            _unavailable(f"{conf} exists: refusing to start a test cluster over a real one")
+        # A test run killed before its teardown leaves our own config behind; with no
+        # slurmctld alive it belongs to no cluster and is safe to replace.
+        conf.unlink()
     conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text(SLURM_CONF.format(host=host, root=root, cpus=os.cpu_count(), mem=mem))
+    conf.write_text(
+        SLURM_CONF.format(cluster=TEST_CLUSTER, host=host, root=root, cpus=os.cpu_count(), mem=mem)
+    )
     env = {**os.environ, "SLURM_CONF": str(conf)}
     started: list[subprocess.Popen] = []
     try:
