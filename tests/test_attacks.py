@@ -86,7 +86,8 @@ def test_a_few_steps_lower_the_ctc_loss_to_the_target():
     assert result.adversarial.shape == waves[0].shape
     assert target_loss(result.adversarial) < before
     assert np.max(np.abs(result.adversarial - waves[0])) <= 0.2 + 1e-6
-    assert result.steps == 15 and result.queries == 30
+    # 2 rooms a step for 15 steps, and 3 checks of cfg.check_rooms fresh rooms each
+    assert result.steps == 15 and result.queries == 15 * 2 + 3 * cfg.check_rooms
 
 
 def test_batched_and_one_at_a_time_agree_on_a_fixed_seed():
@@ -135,3 +136,52 @@ def test_target_outside_the_alphabet_is_refused():
             [0],
             torch.device("cpu"),
         )
+
+
+class _ScriptedRecognizer:
+    """Decodes the target in a fixed share of the rooms at every check; its loss is the
+    signal energy, so the attack has a gradient to follow."""
+
+    differentiable = True
+
+    def __init__(self, share: float, target: str):
+        self.share, self.target = share, target
+
+    def can_emit(self, n_samples: int, text: str) -> bool:
+        return True
+
+    def loss(self, audio, lengths, targets):
+        return audio.pow(2).mean(dim=-1)
+
+    def transcribe(self, waves):
+        hits = round(self.share * len(waves))
+        return [self.target] * hits + ["open the"] * (len(waves) - hits)
+
+
+@pytest.mark.parametrize(
+    ("share", "stop_fraction", "steps", "success"),
+    [
+        (1.0, 1.0, 4, True),  # every check room decodes the target: stop at the first check
+        (0.75, 1.0, 12, True),  # a majority: a success, but optimised to the last step
+        (0.75, 0.75, 4, True),  # ... unless the stop fraction asks for no more
+        (0.5, 1.0, 12, False),  # exactly half is not more than half
+    ],
+)
+def test_success_needs_a_majority_and_stopping_needs_the_stop_fraction(
+    share, stop_fraction, steps, success
+):
+    cfg = RobustAttackConfig(
+        steps=12, check_every=4, check_rooms=4, stop_fraction=stop_fraction, linf=0.1
+    )
+    wave = 0.1 * np.random.default_rng(3).standard_normal(8000).astype(np.float32)
+    (result,) = robust_ota_attack(
+        _ScriptedRecognizer(share, "open the door"),
+        [wave],
+        "open the door",
+        _rooms(),
+        cfg,
+        [5],
+        torch.device("cpu"),
+    )
+    assert (result.steps, result.success) == (steps, success)
+    assert result.queries == steps * cfg.ota.rooms_per_step + (steps // 4) * cfg.check_rooms

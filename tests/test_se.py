@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from advspeech.se import AttentionGate, build_se, enhance_signal
-from advspeech.se_train import Pairs, SETrainConfig, eq6_loss, train_enhancer
+from advspeech.se_train import Pairs, SETrainConfig, draw_batch, eq6_loss, train_enhancer
 from advspeech.torchutil import ResumableState, seed_everything
 
 TINY = {
@@ -116,3 +116,18 @@ def test_overlap_add_keeps_length_and_matches_short_inputs():
         )
     with pytest.raises(ValueError, match="NaN or Inf"):
         enhance_signal(model, torch.tensor([0.0, float("nan")] * 100), 4096, torch.device("cpu"))
+
+
+@pytest.mark.parametrize(("fraction", "n_adv"), [(0.0, 0), (0.5, 4), (1.0, 8)])
+def test_advt_batches_draw_their_share_of_adversarial_pairs(fraction, n_adv):
+    import numpy as np
+
+    noisy = Pairs([np.full(4000, 0.1, np.float32)] * 50, [np.zeros(4000, np.float32)] * 50)
+    adversarial = Pairs([np.full(4000, 0.7, np.float32)] * 2, [np.zeros(4000, np.float32)] * 2)
+    cfg = SETrainConfig(batch_size=8, segment=1000, adversarial_fraction=fraction)
+    x, y = draw_batch(noisy, adversarial, cfg, torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (8, 1000)
+    assert int(torch.isclose(x[:, 0], torch.tensor(0.7)).sum()) == n_adv
+    # without adversarial pairs (noisy training) every row is a noisy pair
+    x, _ = draw_batch(noisy, None, cfg, torch.Generator().manual_seed(0))
+    assert torch.isclose(x[:, 0], torch.tensor(0.1)).all()

@@ -327,7 +327,15 @@ def fit_recognizer(
     model = build_asr("ds", model_cfg)
     if init_model:
         model.load_state_dict(load_checkpoint(init_model)["state_dict"])
-    train = _load_sets(train_manifests)
+    # a few dozen adversarial examples among thousands of utterances would barely move
+    # the model; repeating them gives them a weight in each epoch (ds_advt only)
+    repeat = int(train_cfg.get("adversarial_repeat", 1))
+    train = _load_sets(
+        {
+            col: list(paths) * (repeat if col == "adv_path" else 1)
+            for col, paths in train_manifests.items()
+        }
+    )
     dev = _load_sets(dev_manifests)
     rirs = load_rirs(rir_manifest) if train_cfg.get("reverb_prob", 0) > 0 else []
     augment = AugmentConfig(

@@ -47,6 +47,9 @@ class SETrainConfig:
     patience: int = 5
     alpha: float = 1.0  # Eq. 6; 1 = plain training
     eps: float = 0.0
+    # share of each batch drawn from the adversarial pairs (advt): a few dozen adversarial
+    # examples among thousands of noisy pairs would otherwise almost never be seen
+    adversarial_fraction: float = 0.0
 
 
 @dataclass
@@ -116,6 +119,20 @@ def eq6_loss(
     return alpha * loss_clean + (1.0 - alpha) * model.loss(x_adv, clean)
 
 
+def draw_batch(
+    train: Pairs, adversarial: Pairs | None, cfg: SETrainConfig, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training batch: ``adversarial_fraction`` of it from the adversarial pairs (when
+    there are any), the rest from ``train``."""
+    n_adv = round(cfg.adversarial_fraction * cfg.batch_size) if adversarial else 0
+    parts = []
+    if cfg.batch_size - n_adv > 0:
+        parts.append(train.sample(cfg.batch_size - n_adv, cfg.segment, gen))
+    if n_adv > 0:
+        parts.append(adversarial.sample(n_adv, cfg.segment, gen))
+    return torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts])
+
+
 def train_enhancer(
     model: torch.nn.Module,
     train: Pairs,
@@ -124,9 +141,11 @@ def train_enhancer(
     device: torch.device,
     gen: torch.Generator,
     state: ResumableState,
+    adversarial: Pairs | None = None,
 ) -> tuple[dict, list[dict]]:
-    """Adam on random segments; dev loss every ``eval_every`` steps selects the best
-    weights and stops after ``patience`` evaluations without improvement. Resumable."""
+    """Adam on random segments (see :func:`draw_batch`); dev loss every ``eval_every``
+    steps selects the best weights and stops after ``patience`` evaluations without
+    improvement. Resumable."""
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     dev_batches = dev.fixed_batches(cfg.segment, cfg.batch_size, seed=1)
@@ -145,7 +164,7 @@ def train_enhancer(
     with tqdm(total=cfg.steps, initial=step, desc="train se", mininterval=10) as bar:
         while step < cfg.steps:
             model.train()
-            noisy, clean = train.sample(cfg.batch_size, cfg.segment, gen)
+            noisy, clean = draw_batch(train, adversarial, cfg, gen)
             loss = eq6_loss(model, noisy.to(device), clean.to(device), cfg.alpha, cfg.eps)
             opt.zero_grad()
             loss.backward()
@@ -223,8 +242,10 @@ def fit_enhancer(
     if init_model:
         model.load_state_dict(load_checkpoint(init_model)["state_dict"])
     train = Pairs.from_manifest(train_manifest, "noisy_path")
+    adversarial = None
     for manifest in adversarial_manifests:
-        train = train + Pairs.from_manifest(manifest, "adv_path")
+        pairs = Pairs.from_manifest(manifest, "adv_path")
+        adversarial = pairs if adversarial is None else adversarial + pairs
     dev = Pairs.from_manifest(dev_manifest, "noisy_path")
     cfg = SETrainConfig(**train_cfg)
     if isinstance(model, DNNEnhancer) and not init_model:
@@ -232,7 +253,12 @@ def fit_enhancer(
         model.fit_normalisation(sample_x, sample_y)
     params = sum(p.numel() for p in model.parameters())
     log.info(
-        "%s: %s parameters, %d training pairs, device %s", name, f"{params:,}", len(train), dev_
+        "%s: %s parameters, %d noisy and %d adversarial training pairs, device %s",
+        name,
+        f"{params:,}",
+        len(train),
+        len(adversarial or []),
+        dev_,
     )
     state = ResumableState(
         state_path,
@@ -248,7 +274,7 @@ def fit_enhancer(
         ),
     )
     t0 = time.time()
-    best, history = train_enhancer(model, train, dev, cfg, dev_, gen, state)
+    best, history = train_enhancer(model, train, dev, cfg, dev_, gen, state, adversarial)
     model.load_state_dict(best["state_dict"])
     meta = {
         "name": name,
