@@ -131,3 +131,17 @@ def test_advt_batches_draw_their_share_of_adversarial_pairs(fraction, n_adv):
     # without adversarial pairs (noisy training) every row is a noisy pair
     x, _ = draw_batch(noisy, None, cfg, torch.Generator().manual_seed(0))
     assert torch.isclose(x[:, 0], torch.tensor(0.1)).all()
+
+
+def test_untrained_residual_dnn_passes_its_input_through():
+    seed_everything(0)
+    model = build_se("dnn", {"hidden": 16, "layers": 2, "residual": True}).eval()
+    x = 0.1 * torch.randn(1, 8000)
+    model.fit_normalisation(x, 0.5 * x)  # any statistics: the correction starts at zero
+    with torch.no_grad():
+        y = model(x)
+    assert torch.allclose(y, x, atol=1e-4)
+    direct = build_se("dnn", {"hidden": 16, "layers": 2, "residual": False}).eval()
+    direct.fit_normalisation(x, 0.5 * x)
+    with torch.no_grad():
+        assert not torch.allclose(direct(x), x, atol=1e-2)

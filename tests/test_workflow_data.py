@@ -155,9 +155,9 @@ def test_changing_room_order_reruns_rooms_and_what_plays_in_them(smoke_run, tmp_
         snakemake(smoke_run, "-n", configfiles=[Path(__file__).parent / "smoke.yaml", changed])
     )
     # the recognisers train with reverberation by train rooms and the attacks play in
-    # them; the noisy-trained SE models and Table 1 do not use rooms and stay
+    # attack rooms; the noisy-trained SE models and Table 1 do not use rooms and stay
     assert jobs == {
-        "simulate_rirs": 2,
+        "simulate_rirs": 3,
         "data_summary": 1,
         "train_asr": 2,
         "evaluate_asr": 2,

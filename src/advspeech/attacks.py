@@ -2,11 +2,11 @@
 
 ``grad`` (:func:`robust_ota_attack`) follows Yakura & Sakuma (2019): the perturbation v
 is band-passed to 1-4 kHz (rFFT mask), added to the utterance, the sum is convolved
-with an impulse response drawn from the *train* rooms, rescaled to the clean peak, and
+with an impulse response drawn from the *attack* rooms, rescaled to the clean peak, and
 recording noise is added; the loss is the CTC loss of the target phrase averaged over
 several rooms a step (expectation over transformations, Eq. 3) plus ``eps ||v||^2``;
 Adam updates v, which is projected onto an l_inf ball. Every ``check_every`` steps the
-current example is played in ``check_rooms`` train rooms drawn afresh (uniformly, not
+current example is played in ``check_rooms`` attack rooms drawn afresh (uniformly, not
 the hard rooms the step optimises) and decoded: it counts as a success when the target
 is decoded exactly in more than half of them (Yakura's criterion), but it keeps being
 optimised until the target is decoded in ``stop_fraction`` of them. Stopping at the
@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ class RobustAttackConfig:
     linf: float = 0.1
     l2_weight: float = 0.0  # eps of Eq. 3 on ||v||^2 (per sample)
     check_every: int = 10
-    check_rooms: int = 8  # fresh train rooms decoded at each check
+    check_rooms: int = 8  # fresh attack rooms decoded at each check
     stop_fraction: float = 1.0  # of the check rooms that must decode the target to stop
     ota: OverTheAirConfig = OverTheAirConfig()
 
@@ -117,14 +118,26 @@ def robust_ota_attack(
     cfg: RobustAttackConfig,
     seeds: Sequence[int],
     device: torch.device,
+    on_check: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[AttackResult]:
-    """Attack a batch of utterances at once (see module docstring)."""
+    """Attack a batch of utterances at once (see module docstring). ``on_check(step,
+    adversarial)``, if given, sees the (batch, samples) adversarial signals, padded, at
+    every check: a budget curve from one run (bench/attack_budget_curve.py)."""
     check_in_alphabet(target, "target phrase")
     if not recognizer.differentiable:
         raise TypeError("the grad attack needs a differentiable recogniser")
     if not rirs:
-        raise ValueError("the grad attack needs at least one train room impulse response")
-    return attack_unskipped(_attack_batch, recognizer, waves, target, rirs, cfg, seeds, device)
+        raise ValueError("the grad attack needs at least one attack room impulse response")
+    return attack_unskipped(
+        partial(_attack_batch, on_check=on_check),
+        recognizer,
+        waves,
+        target,
+        rirs,
+        cfg,
+        seeds,
+        device,
+    )
 
 
 def attack_unskipped(
@@ -163,7 +176,9 @@ def skip_reason(recognizer: Recognizer, wave: np.ndarray, target: str) -> str:
     return ""
 
 
-def _attack_batch(recognizer, waves, target, rirs, cfg, seeds, device) -> list[AttackResult]:
+def _attack_batch(
+    recognizer, waves, target, rirs, cfg, seeds, device, on_check=None
+) -> list[AttackResult]:
     b, k = len(waves), cfg.ota.rooms_per_step
     lengths = torch.tensor([len(w) for w in waves], device=device)
     n = int(lengths.max())
@@ -231,6 +246,10 @@ def _attack_batch(recognizer, waves, target, rirs, cfg, seeds, device) -> list[A
         steps_used[active] = step
         if step % cfg.check_every == 0 or step == cfg.steps:
             checked = active.clone()
+            if on_check is not None:
+                with torch.no_grad():
+                    current = (x + _bandpass_rows(v, lengths, cfg.ota.band_hz)).clamp(-1, 1)
+                on_check(step, current.cpu().numpy())
             hits = _check_in_rooms(recognizer, x, v, lengths, room_bank, sigma, gens, target, cfg)
             checks_used[checked] += 1
             success[checked] = hits[checked] > 0.5
@@ -254,7 +273,7 @@ def _attack_batch(recognizer, waves, target, rirs, cfg, seeds, device) -> list[A
 
 
 def _check_in_rooms(recognizer, x, v, lengths, room_bank, sigma, gens, target, cfg):
-    """Fraction of ``cfg.check_rooms`` freshly drawn train rooms (+ noise) in which each
+    """Fraction of ``cfg.check_rooms`` freshly drawn attack rooms (+ noise) in which each
     example's current ``x + BPF(v)`` decodes exactly as ``target``."""
     b, c, n = x.shape[0], cfg.check_rooms, x.shape[-1]
     rooms = torch.stack(

@@ -28,7 +28,7 @@ this dimension (tens of thousands of samples), so three choices make it work:
 
 The search stops per example as soon as the elite is decoded exactly as the target (the
 ``success_digital`` criterion); ``success`` additionally plays the final file in
-``rooms_per_check`` train rooms (Yakura's criterion, like ``grad``). Queries are counted
+``rooms_per_check`` attack rooms (Yakura's criterion, like ``grad``). Queries are counted
 per candidate signal transcribed.
 """
 
@@ -65,7 +65,7 @@ class EvolutionaryAttackConfig:
     mfcc_weight: float = 0.01  # weight of MFCC distance in the elite ranking
     energy_weight: float = 20.0  # penalty on perturbation/speech energy in the NES score
     patience: int = 8  # generations without elite improvement before crossover
-    rooms_per_check: int = 4  # train rooms for the final robustness check
+    rooms_per_check: int = 4  # attack rooms for the final robustness check
     noise_std: float = 0.002
 
 
@@ -264,7 +264,7 @@ def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
 
 
 def _room_check(recognizer, files, target, rirs, cfg, seeds) -> list[bool]:
-    """Yakura's criterion in ``rooms_per_check`` train rooms (False without rooms)."""
+    """Yakura's criterion in ``rooms_per_check`` attack rooms (False without rooms)."""
     from advspeech.attacks import play_in_rooms
 
     if not rirs or cfg.rooms_per_check < 1:

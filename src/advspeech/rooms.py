@@ -2,8 +2,9 @@
 
 Ranges follow Qin et al. (2019, cleverhans adversarial_asr): width 3-5 m, length 4-6 m,
 height 2-4 m, random source and microphone positions, energy absorption 0.2 and image
-order up to 100. Train rooms are used inside attacks (expectation over transformations);
-test rooms, drawn from a different seed stream, only to evaluate over-the-air success.
+order up to 100. Each set draws from its own seed stream: train rooms augment the
+recognisers' training, attack rooms are used inside attacks (expectation over
+transformations), test rooms only to evaluate over-the-air success.
 """
 
 from __future__ import annotations

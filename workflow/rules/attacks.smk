@@ -7,7 +7,7 @@ rule attack:
     input:
         model="results/models/asr/{asr}.pt",
         clean="results/data/clean/{split}.csv",
-        rirs="results/data/rirs/train.csv",
+        rirs="results/data/rirs/attack.csv",
         code=lib("asr", "asr_train", "attacks", "evo_attack", "torchutil"),
     output:
         manifest="results/attacks/{attack}/{asr}/{split}/manifest.csv",

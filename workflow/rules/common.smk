@@ -106,14 +106,14 @@ check_config(config)
 # --- constants and paths -----------------------------------------------------------------
 
 MIX_SPLITS = ["train", "dev", "test"]
-RIR_SETS = ["train", "test"]
+RIR_SETS = ["train", "attack", "test"]
 EMBEDDED_CORPUS = "resources/embedded/corpus"
 EMBEDDED_NOISE = "resources/embedded/noise"
 
 
 wildcard_constraints:
     split="train|dev|test|babble",
-    rirset="train|test",
+    rirset="train|attack|test",
 
 
 def lib(*modules):

@@ -1,4 +1,6 @@
-"""Stage 4, rirs: shoebox room impulse responses; train rooms for attacks, test rooms for scoring."""
+"""Stage 4, rirs: shoebox room impulse responses. Three disjoint sets: train rooms (the
+recognisers' reverberation augmentation), attack rooms (the attacker's expectation over
+transformations) and test rooms (over-the-air evaluation only)."""
 
 
 rule simulate_rirs:

@@ -32,7 +32,7 @@ with rule_logging(snakemake.log[0]) as log:
     write_csv(snakemake.output.testset, done)
     write_csv(snakemake.output.manifest, manifest)
     log.info(
-        "%d attacked (%d skipped): success in train rooms %.0f%%, digital %.0f%%, "
+        "%d attacked (%d skipped): success in attack rooms %.0f%%, digital %.0f%%, "
         "mean SNR %.1f dB, %.1f s and %.0f queries per example",
         len(done),
         len(manifest) - len(done),
