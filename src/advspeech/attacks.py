@@ -47,12 +47,12 @@ class OverTheAirConfig:
 
 @dataclass(frozen=True)
 class RobustAttackConfig:
-    steps: int = 300
+    steps: int = 600
     lr: float = 0.005
     linf: float = 0.1
     l2_weight: float = 0.0  # eps of Eq. 3 on ||v||^2 (per sample)
     check_every: int = 10
-    check_rooms: int = 8  # fresh attack rooms decoded at each check
+    check_rooms: int = 16  # fresh attack rooms decoded at each check
     stop_fraction: float = 1.0  # of the check rooms that must decode the target to stop
     ota: OverTheAirConfig = OverTheAirConfig()
 

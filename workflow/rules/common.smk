@@ -219,11 +219,14 @@ SE_MODELS = ["dnn", "waveunet", "unet_at"]
 SE_TRAININGS = ["noisy", "advt"]
 
 
-def se_train_params(training):
-    """noisy: plain training; advt: Eq. 6 fine-tuning from the noisy model."""
+def se_train_params(se, training):
+    """noisy: plain training (se.train, with se.train.per_model[se] over it); advt: Eq. 6
+    fine-tuning from the noisy model (se.advt)."""
     if training == "noisy":
+        train = {k: v for k, v in config["se"]["train"].items() if k != "per_model"}
         return {
-            **config["se"]["train"],
+            **train,
+            **config["se"]["train"].get("per_model", {}).get(se, {}),
             "segment": config["se"]["segment"],
             "alpha": 1.0,
             "eps": 0.0,

@@ -24,7 +24,7 @@ rule train_se:
         gpu=1,
     params:
         model=lambda wc: config["se"]["models"][wc.se],
-        train=lambda wc: se_train_params(wc.training),
+        train=lambda wc: se_train_params(wc.se, wc.training),
         device=config["device"],
         seed=config["seed"],
         state="resources/train_state/se/{se}_{training}.pt",
