@@ -5,7 +5,8 @@ trained recogniser of a finished workflow run, snapshots every example at each
 milestone step (an example that has stopped keeps its final perturbation, exactly what
 a smaller budget would have written) and plays every snapshot in the held-out test
 rooms as the ``over_the_air`` rule does. Prints and writes one row per milestone:
-RoSA over the held-out rooms, mean perturbation SNR and wall time so far.
+RoSA over the held-out rooms, mean perturbation SNR and wall time so far (``--out`` is
+relative to ``--workdir``).
 
     .venv/bin/python bench/attack_budget_curve.py --workdir . --steps 100 200 300 500 800 \
         [--set lr=0.01] [--rooms results/data/rirs/attack.csv] [--out results/bench/grad_budget.csv]
@@ -111,7 +112,7 @@ def main() -> None:
         )
         print(
             f"steps {step:5d}: RoSA {rows[-1]['rosa_percent']:5.1f} % over "
-            f"{ota['rooms']} held-out rooms, SNR {rows[-1]['snr_db']:5.2f} dB, {seconds:6.0f} s",
+            f"{min(ota['rooms'], len(test_rooms))} held-out rooms, SNR {rows[-1]['snr_db']:5.2f} dB, {seconds:6.0f} s",
             flush=True,
         )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -95,6 +95,25 @@ def test_changing_an_se_hyperparameter_reruns_exactly_its_descendants(smoke_run,
     }
 
 
+def test_a_per_model_training_override_reruns_only_that_models_descendants(smoke_run, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"se": {"train": {"per_model": {"dnn": {"lr": 0.002}}}}}))
+    jobs = planned_jobs(snakemake(smoke_run, "-n", configfiles=[SMOKE, cfg]))
+    # dnn_noisy retrains, dnn_advt starts from it; their enhancements, scores and tables
+    # and the over-the-air trials through DNN_T follow; the U-Nets stay
+    assert jobs == {
+        "train_se": 2,
+        "enhance": 4,
+        "score": 3,
+        "quality_table": 3,
+        "over_the_air": 4,
+        "table4": 1,
+        "fig2": 1,
+        "claims": 1,
+        "all": 1,
+    }
+
+
 def test_changing_the_advt_recogniser_eps_reruns_only_the_twin(smoke_run, tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"asr": {"advt": {"eps": 0.01}}}))
