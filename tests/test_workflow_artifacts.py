@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from testkit import planned_jobs, snakemake
+import yaml
+from testkit import SMOKE, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -64,14 +65,15 @@ def test_adversarial_training_uses_the_train_split_attacks(smoke_run):
         for a in ("grad", "evo")
     )
     assert n_adv > 0
+    repeat = yaml.safe_load(SMOKE.read_text())["asr"]["advt"]["adversarial_repeat"]
     asr_log = (smoke_run / "logs/train_asr/ds_advt.log").read_text()
-    assert f"on {n_clean + n_noisy + n_adv} utterances" in asr_log
+    assert f"on {n_clean + n_noisy + repeat * n_adv} utterances" in asr_log
     for name in ("dnn_advt", "unet_at_advt"):
         se_log = (smoke_run / f"logs/train_se/{name}.log").read_text()
-        assert f"{n_noisy + n_adv} training pairs" in se_log
+        assert f"{n_noisy} noisy and {n_adv} adversarial training pairs" in se_log
     for name in ("dnn_noisy", "unet_at_noisy"):
         se_log = (smoke_run / f"logs/train_se/{name}.log").read_text()
-        assert f"{n_noisy} training pairs" in se_log
+        assert f"{n_noisy} noisy and 0 adversarial training pairs" in se_log
 
 
 def test_figures_and_their_data(smoke_run):

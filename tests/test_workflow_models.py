@@ -75,7 +75,7 @@ def test_table1_has_the_papers_shape(smoke_run):
 
 def test_changing_an_se_hyperparameter_reruns_exactly_its_descendants(smoke_run, tmp_path):
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"se": {"train": {"lr": 0.001}}}))
+    cfg.write_text(yaml.safe_dump({"se": {"train": {"patience": 7}}}))
     jobs = planned_jobs(snakemake(smoke_run, "-n", configfiles=[SMOKE, cfg]))
     # noisy models retrain; advt models start from them; all 6 re-enhance the noisy and
     # the adversarial test set; Tables 1-3 rescore; every SE-defended over-the-air trial,

@@ -41,6 +41,10 @@ def snakemake(
         str(workdir),
         "--cores",
         "2",
+        # smoke jobs are tiny and their start-up (imports) dominates: one thread each
+        # lets two run side by side
+        "--max-threads",
+        "1",
         *args,
         # last: --configfile takes every following word as a file
         "--configfile",
