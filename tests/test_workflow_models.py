@@ -73,10 +73,15 @@ def test_table1_has_the_papers_shape(smoke_run):
     assert (merged["snr"] - merged["snr_db"]).abs().max() < 0.1
 
 
-def test_changing_an_se_hyperparameter_reruns_exactly_its_descendants(smoke_run, tmp_path):
+def _planned_with(smoke_run, tmp_path, overrides: dict) -> dict[str, int]:
+    """{rule: count} a dry run plans on the smoke run with ``overrides`` merged over it."""
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"se": {"train": {"patience": 7}}}))
-    jobs = planned_jobs(snakemake(smoke_run, "-n", configfiles=[SMOKE, cfg]))
+    cfg.write_text(yaml.safe_dump(overrides))
+    return planned_jobs(snakemake(smoke_run, "-n", configfiles=[SMOKE, cfg]))
+
+
+def test_changing_an_se_hyperparameter_reruns_exactly_its_descendants(smoke_run, tmp_path):
+    jobs = _planned_with(smoke_run, tmp_path, {"se": {"train": {"patience": 7}}})
     # noisy models retrain; advt models start from them; all 6 re-enhance the noisy and
     # the adversarial test set; Tables 1-3 rescore; every SE-defended over-the-air trial,
     # the adaptive attacks through U-Net_At and the artifacts built on them follow
@@ -96,9 +101,9 @@ def test_changing_an_se_hyperparameter_reruns_exactly_its_descendants(smoke_run,
 
 
 def test_a_per_model_training_override_reruns_only_that_models_descendants(smoke_run, tmp_path):
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"se": {"train": {"per_model": {"dnn": {"lr": 0.002}}}}}))
-    jobs = planned_jobs(snakemake(smoke_run, "-n", configfiles=[SMOKE, cfg]))
+    jobs = _planned_with(
+        smoke_run, tmp_path, {"se": {"train": {"per_model": {"dnn": {"lr": 0.002}}}}}
+    )
     # dnn_noisy retrains, dnn_advt starts from it; their enhancements, scores and tables
     # and the over-the-air trials through DNN_T follow; the U-Nets stay
     assert jobs == {
@@ -115,9 +120,7 @@ def test_a_per_model_training_override_reruns_only_that_models_descendants(smoke
 
 
 def test_changing_the_advt_recogniser_eps_reruns_only_the_twin(smoke_run, tmp_path):
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"asr": {"advt": {"eps": 0.01}}}))
-    jobs = planned_jobs(snakemake(smoke_run, "-n", configfiles=[SMOKE, cfg]))
+    jobs = _planned_with(smoke_run, tmp_path, {"asr": {"advt": {"eps": 0.01}}})
     # the twin is retrained, re-evaluated, attacked again (white box) and re-scored
     assert jobs == {
         "train_asr": 1,

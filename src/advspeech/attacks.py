@@ -216,10 +216,7 @@ def _attack_batch(
                 for i in range(b)
             ]
         )
-        noise = torch.zeros(b, k, n)
-        for i in range(b):  # each example's own stream, of its own length
-            noise[i, :, : len(waves[i])] = torch.randn(k, len(waves[i]), generator=gens[i]) * sigma
-        noise = noise.reshape(b * k, n).to(device)
+        noise = _room_noise(gens, lengths, k, n, sigma).to(device)
         perturbed = (x + _bandpass_rows(v, lengths, cfg.ota.band_hz)).clamp(-1, 1)
         heard = play_in_rooms(
             perturbed.repeat_interleave(k, dim=0),
@@ -246,11 +243,13 @@ def _attack_batch(
         steps_used[active] = step
         if step % cfg.check_every == 0 or step == cfg.steps:
             checked = active.clone()
+            with torch.no_grad():
+                current = (x + _bandpass_rows(v, lengths, cfg.ota.band_hz)).clamp(-1, 1)
             if on_check is not None:
-                with torch.no_grad():
-                    current = (x + _bandpass_rows(v, lengths, cfg.ota.band_hz)).clamp(-1, 1)
                 on_check(step, current.cpu().numpy())
-            hits = _check_in_rooms(recognizer, x, v, lengths, room_bank, sigma, gens, target, cfg)
+            hits = _check_in_rooms(
+                recognizer, current, lengths, room_bank, sigma, gens, target, cfg
+            )
             checks_used[checked] += 1
             success[checked] = hits[checked] > 0.5
             active &= ~(hits >= cfg.stop_fraction)
@@ -272,26 +271,31 @@ def _attack_batch(
     ]
 
 
-def _check_in_rooms(recognizer, x, v, lengths, room_bank, sigma, gens, target, cfg):
+def _room_noise(gens, lengths, count: int, n: int, sigma: float) -> torch.Tensor:
+    """(B * count, n) recording noise: each example's own stream, of its own length."""
+    noise = torch.zeros(len(gens), count, n)
+    for i, gen in enumerate(gens):
+        length = int(lengths[i])
+        noise[i, :, :length] = torch.randn(count, length, generator=gen) * sigma
+    return noise.reshape(len(gens) * count, n)
+
+
+def _check_in_rooms(recognizer, perturbed, lengths, room_bank, sigma, gens, target, cfg):
     """Fraction of ``cfg.check_rooms`` freshly drawn attack rooms (+ noise) in which each
-    example's current ``x + BPF(v)`` decodes exactly as ``target``."""
-    b, c, n = x.shape[0], cfg.check_rooms, x.shape[-1]
+    example's current ``perturbed`` signal (x + BPF(v)) decodes exactly as ``target``."""
+    b, c, n = perturbed.shape[0], cfg.check_rooms, perturbed.shape[-1]
     rooms = torch.stack(
         [torch.randint(len(room_bank), (c,), generator=gens[i]) for i in range(b)]
     ).reshape(-1)
-    noise = torch.zeros(b, c, n)
-    for i in range(b):
-        length = int(lengths[i])
-        noise[i, :, :length] = torch.randn(c, length, generator=gens[i]) * sigma
+    noise = _room_noise(gens, lengths, c, n, sigma)
     rep_len = lengths.repeat_interleave(c)
     with torch.no_grad():
-        perturbed = (x + _bandpass_rows(v, lengths, cfg.ota.band_hz)).clamp(-1, 1)
         heard = (
             play_in_rooms(
                 perturbed.repeat_interleave(c, dim=0),
                 rep_len,
-                room_bank[rooms.to(x.device)],
-                noise.reshape(b * c, n).to(x.device),
+                room_bank[rooms.to(perturbed.device)],
+                noise.to(perturbed.device),
             )
             .cpu()
             .numpy()
