@@ -9,7 +9,7 @@ RoSA over the held-out rooms, mean perturbation SNR and wall time so far (``--ou
 relative to ``--workdir``).
 
     .venv/bin/python bench/attack_budget_curve.py --workdir . --steps 100 200 300 500 800 \
-        [--set lr=0.01] [--rooms results/data/rirs/attack.csv] [--out results/bench/grad_budget.csv]
+        [--set lr=0.01] [--rooms results/data/rirs/attack.csv] [--out results/bench/grad_budget.csv] [--device cuda]
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 import yaml
 
 from advspeech.asr_train import load_recognizer, load_rirs
@@ -29,7 +28,7 @@ from advspeech.attacks import ATTACKS, evaluate_over_the_air, select_utterances
 from advspeech.dsp import snr_db
 from advspeech.io import read_audio, read_csv, write_audio
 from advspeech.seeding import stable_seed
-from advspeech.torchutil import set_threads
+from advspeech.torchutil import resolve_device, set_threads
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,6 +46,7 @@ def main() -> None:
     parser.add_argument("--rooms", default="results/data/rirs/attack.csv")
     parser.add_argument("--utterances", type=int, default=None, help="default: config")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--out", default="results/bench/grad_budget.csv")
     args = parser.parse_args()
 
@@ -58,7 +58,7 @@ def main() -> None:
     off_check = [s for s in args.steps if s % settings["check_every"] and s != max(args.steps)]
     if off_check:
         parser.error(f"milestones {off_check} are not multiples of check_every")
-    device = torch.device("cpu")
+    device = resolve_device(args.device)
     recognizer = load_recognizer(f"results/models/asr/{args.asr}.pt", device)
     clean = select_utterances(
         read_csv("results/data/clean/test.csv"), args.utterances or attacks["utterances"]["test"]

@@ -7,8 +7,10 @@ per second and peak memory, for each model of config.yaml at its segment length.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import resource
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -19,6 +21,49 @@ from advspeech.se import build_se, enhance_signal
 REPO = Path(__file__).resolve().parents[1]
 
 
+def measure(
+    name: str, mcfg: dict, seg: int, batch: int, steps: int, device_name: str, threads: int
+):
+    """Training samples/s, enhancement real-time factor and peak memory of one model.
+
+    On the CPU this runs in a fresh process (see main), so max RSS is this model's alone;
+    the memory is the growth over the RSS before the first forward pass."""
+    torch.set_num_threads(threads)
+    device = torch.device(device_name)
+    torch.manual_seed(0)
+    model = build_se(name, mcfg).to(device)
+    opt = torch.optim.Adam(model.parameters(), 1e-4)
+    x, y = (
+        0.1 * torch.randn(batch, seg, device=device),
+        0.1 * torch.randn(batch, seg, device=device),
+    )
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    model.train()
+    model.loss(x, y).backward()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        loss = model.loss(x, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    train_sps = steps * batch * seg / (time.perf_counter() - t0)
+    model.eval()
+    audio = 0.1 * torch.randn(10 * 16000)
+    t0 = time.perf_counter()
+    enhance_signal(model, audio, seg, device)
+    rtf = (time.perf_counter() - t0) / 10.0
+    mem = (
+        torch.cuda.max_memory_allocated() / 2**20
+        if device.type == "cuda"
+        else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
+    )
+    return sum(p.numel() for p in model.parameters()), train_sps, rtf, mem
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5)
@@ -26,54 +71,27 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())["se"]
     seg = cfg["segment"]
-    print(f"device {device}; segment {seg}; batch {args.batch}")
+    print(f"device {args.device}; segment {seg}; batch {args.batch}")
     print(f"{'model':10} {'params':>9} {'train samples/s':>16} {'enhance RTF':>12} {'peak MiB':>9}")
     rows = {}
     for name, mcfg in cfg["models"].items():
-        torch.manual_seed(0)
-        model = build_se(name, mcfg).to(device)
-        opt = torch.optim.Adam(model.parameters(), 1e-4)
-        x, y = (
-            0.1 * torch.randn(args.batch, seg, device=device),
-            0.1 * torch.randn(args.batch, seg, device=device),
-        )
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        model.train()
-        model.loss(x, y).backward()  # warm-up
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            loss = model.loss(x, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        train_sps = args.steps * args.batch * seg / (time.perf_counter() - t0)
-        model.eval()
-        audio = 0.1 * torch.randn(10 * 16000)
-        t0 = time.perf_counter()
-        enhance_signal(model, audio, seg, device)
-        rtf = (time.perf_counter() - t0) / 10.0
-        mem = (
-            torch.cuda.max_memory_allocated() / 2**20
-            if device.type == "cuda"
-            else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
-        )
-        params = sum(p.numel() for p in model.parameters())
+        job = (name, mcfg, seg, args.batch, args.steps, args.device, args.threads)
+        if args.device == "cpu":  # a fresh process per model: max RSS is never reset
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+                params, train_sps, rtf, mem = pool.submit(measure, *job).result()
+        else:
+            params, train_sps, rtf, mem = measure(*job)
         rows[name] = (train_sps, mem)
         print(f"{name:10} {params:>9,} {train_sps:>16,.0f} {rtf:>12.3f} {mem:>9.0f}")
     if "unet_at" in rows and "waveunet" in rows:
         t = rows["waveunet"][0] / rows["unet_at"][0]
-        print(f"unet_at / waveunet: time {t:.2f}x per training sample")
-    print(
-        "(CPU peak memory is the growth of the process's max RSS; models run in order, so later rows can read 0)"
-    )
+        m = rows["unet_at"][1] / max(rows["waveunet"][1], 1e-9)
+        print(f"unet_at / waveunet: time {t:.2f}x per training sample, peak memory {m:.2f}x")
+    if args.device == "cpu":
+        print("(CPU peak memory: growth of each model's own process max RSS during training)")
 
 
 if __name__ == "__main__":

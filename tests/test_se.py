@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from advspeech.se import AttentionGate, build_se, enhance_signal
+from advspeech.se import (
+    AttentionGate,
+    build_se,
+    enhance_signal,
+    l1_stft_loss,
+    multi_resolution_stft_loss,
+)
 from advspeech.se_train import Pairs, SETrainConfig, draw_batch, eq6_loss, train_enhancer
 from advspeech.torchutil import ResumableState, seed_everything
 
@@ -13,6 +19,12 @@ TINY = {
     "dnn": {"hidden": 16, "layers": 2},
     "waveunet": {"layers": 4, "filters": 4},
     "unet_at": {"layers": 4, "filters": 4, "attention_levels": [1, 2], "attention_dim": 8},
+}
+# the U-Nets once more with the default config's objective
+TRAINABLE = {
+    **TINY,
+    "waveunet_l1_stft": ("waveunet", {**TINY["waveunet"], "loss": "l1_stft"}),
+    "unet_at_l1_stft": ("unet_at", {**TINY["unet_at"], "loss": "l1_stft"}),
 }
 
 
@@ -79,14 +91,17 @@ def test_eq6_loss_equals_its_definition():
     )
 
 
-@pytest.mark.parametrize("name", sorted(TINY))
-def test_training_steps_lower_the_loss(name, tmp_path):
+@pytest.mark.parametrize("variant", sorted(TRAINABLE))
+def test_training_steps_lower_the_loss(variant, tmp_path):
+    name, model_cfg = (
+        TRAINABLE[variant] if isinstance(TRAINABLE[variant], tuple) else (variant, TINY[variant])
+    )
     gen = seed_everything(0)
     t = torch.arange(8000) / 16000
     clean = [(0.2 * torch.sin(2 * torch.pi * f * t)).numpy() for f in (200, 300, 450, 700)]
     noisy = [c + 0.05 * torch.randn(len(c), generator=gen).numpy() for c in clean]
     pairs = Pairs(noisy, clean)
-    model = build_se(name, TINY[name])
+    model = build_se(name, model_cfg)
     if name == "dnn":
         x, y = pairs.sample(8, 2048, torch.Generator().manual_seed(0))
         model.fit_normalisation(x, y)
@@ -145,3 +160,23 @@ def test_untrained_residual_dnn_passes_its_input_through():
     direct.fit_normalisation(x, 0.5 * x)
     with torch.no_grad():
         assert not torch.allclose(direct(x), x, atol=1e-2)
+
+
+def test_l1_stft_loss_is_zero_for_a_perfect_estimate_and_grows_with_the_error():
+    gen = torch.Generator().manual_seed(0)
+    clean = 0.05 * torch.randn(2, 8192, generator=gen)
+    noise = torch.randn(2, 8192, generator=gen)
+    losses = [
+        float(l1_stft_loss(clean + level * noise, clean)) for level in (0.0, 0.001, 0.01, 0.1)
+    ]
+    assert losses[0] == pytest.approx(0.0, abs=1e-6)
+    assert losses == sorted(losses) and losses[1] > 0
+    # the STFT part alone is scale-free: the same relative error at 10x the level
+    assert float(
+        multi_resolution_stft_loss(10 * (clean + 0.01 * noise), 10 * clean)
+    ) == pytest.approx(float(multi_resolution_stft_loss(clean + 0.01 * noise, clean)), rel=0.05)
+
+
+def test_unknown_loss_is_refused_naming_the_key():
+    with pytest.raises(ValueError, match="loss 'sisnr'"):
+        build_se("waveunet", {**TINY["waveunet"], "loss": "sisnr"})

@@ -154,6 +154,12 @@ class WaveUNetConfig:
     down_kernel: int = 15
     up_kernel: int = 5
     difference_output: bool = True
+    # training objective J: "mse" on the waveform (Macartney & Weyde), or "l1_stft": L1 on
+    # the waveform plus a multi-resolution STFT loss (spectral convergence + log magnitude,
+    # Yamamoto et al. 2020). A waveform MSE is dominated by the loud low-frequency samples
+    # and leaves the spectral detail PESQ hears; on the default data l1_stft raised PESQ
+    # over noisy by 0.15 where mse gave 0.01 (same steps, see docs/architecture.md)
+    loss: str = "mse"
     # U-Net_At only: which up-sampling levels (1 = the one next to the bottleneck) get an
     # attention gate, the attention width, and the key/value average-pool factor
     attention_levels: tuple[int, ...] = field(default_factory=tuple)
@@ -248,13 +254,46 @@ class WaveUNet(nn.Module):
         return speech[:, 0, :n]
 
     def loss(self, noisy: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(self(noisy), clean)
+        return WAVEFORM_LOSSES[self.cfg.loss](self(noisy), clean)
+
+
+# (n_fft, hop) of the multi-resolution STFT loss: 16, 32 and 64 ms windows at 16 kHz
+STFT_LOSS_RESOLUTIONS = ((256, 64), (512, 128), (1024, 256))
+# weight of the waveform L1 next to the STFT terms: speech at -25 dBFS has |x| ~ 0.05,
+# so the L1 is ~100x smaller than the (scale-free) STFT terms without it
+L1_WEIGHT = 10.0
+
+
+def multi_resolution_stft_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """Mean over resolutions of spectral convergence + L1 of log magnitudes."""
+    total = estimate.new_zeros(())
+    for n_fft, hop in STFT_LOSS_RESOLUTIONS:
+        window = torch.hann_window(n_fft, device=estimate.device)
+        est, ref = (
+            torch.stft(w, n_fft, hop, window=window, return_complex=True).abs()
+            for w in (estimate, clean)
+        )
+        convergence = torch.linalg.norm(ref - est) / torch.linalg.norm(ref).clamp_min(1e-8)
+        log_magnitude = F.l1_loss(torch.log(est + 1e-5), torch.log(ref + 1e-5))
+        total = total + convergence + log_magnitude
+    return total / len(STFT_LOSS_RESOLUTIONS)
+
+
+def l1_stft_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    return L1_WEIGHT * F.l1_loss(estimate, clean) + multi_resolution_stft_loss(estimate, clean)
+
+
+WAVEFORM_LOSSES = {"mse": F.mse_loss, "l1_stft": l1_stft_loss}
 
 
 def _waveunet_config(cfg: dict) -> WaveUNetConfig:
     cfg = dict(cfg)
     if "attention_levels" in cfg:
         cfg["attention_levels"] = tuple(cfg["attention_levels"])
+    if cfg.get("loss", "mse") not in WAVEFORM_LOSSES:
+        raise ValueError(
+            f"se.models.*.loss {cfg['loss']!r}: choose one of {sorted(WAVEFORM_LOSSES)}"
+        )
     return WaveUNetConfig(**cfg)
 
 
