@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from advspeech.asr import CTCRecognizer, build_asr, ctc_loss
+from advspeech.asr import CTCRecognizer, build_asr, ctc_loss, differentiable_rnns
 from advspeech.se import build_se
 from advspeech.torchutil import resolve_device
 
@@ -107,6 +107,38 @@ def main() -> None:
         cuda = timed(make(gpu), gpu, args.steps)
         print(f"{label:40} {cpu:>8.3f} {cuda:>8.4f} {cpu / cuda:>8.1f}x")
     print(f"peak CUDA memory: {torch.cuda.max_memory_allocated(gpu) / 2**20:.0f} MiB")
+    rnn_backward_paths(cfg["asr"]["model"], gpu, args.steps)
+
+
+def rnn_backward_paths(cfg: dict, device: torch.device, steps: int) -> None:
+    """The attack's gradient through the recogniser in eval mode: cuDNN via
+    ``differentiable_rnns`` (what CTCRecognizer.loss uses) against PyTorch's native RNN
+    (cuDNN disabled): same loss and gradient, and the time of each."""
+    model = build_asr("ds", cfg).to(device).eval()
+    x = 0.05 * torch.randn(64, 40000, device=device)
+    lengths = torch.full((64,), 40000, device=device)
+    texts = ["open the door"] * 64
+
+    def grad(use_cudnn: bool):
+        xg = x.clone().requires_grad_(True)
+        if use_cudnn:
+            with differentiable_rnns(model):
+                lp, ol = model(xg, lengths)
+        else:
+            with torch.backends.cudnn.flags(enabled=False):
+                lp, ol = model(xg, lengths)
+        loss = ctc_loss(lp, ol, texts)
+        loss.backward()
+        return float(loss.detach()), xg.grad
+
+    (l_fast, g_fast), (l_native, g_native) = grad(True), grad(False)
+    rel = float((g_fast - g_native).norm() / g_native.norm())
+    fast = timed(lambda: grad(True), device, steps)
+    native = timed(lambda: grad(False), device, steps)
+    print(
+        f"attack gradient, 64 x 2.5 s: cuDNN {fast:.4f} s, native RNN {native:.4f} s "
+        f"({native / fast:.1f}x); loss {l_fast:.5f} vs {l_native:.5f}, gradient rel. diff {rel:.2e}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from advspeech.asr import (
     CTCRecognizer,
     build_asr,
     ctc_loss,
+    differentiable_rnns,
     encode_text,
     greedy_decode,
     pad_batch,
@@ -64,6 +65,27 @@ def test_gradient_reaches_the_waveform():
     assert x.grad is not None and x.grad[:, :9000].abs().sum() > 0
     # padding beyond an utterance's length does not influence its loss
     assert x.grad[1, 9500:].abs().max() == 0
+
+
+@pytest.mark.parametrize("rnn_type", ["gru", "lstm"])
+def test_differentiable_rnns_compute_the_eval_function_and_restore_the_modes(rnn_type):
+    cfg = {**TINY, "rnn_type": rnn_type, "rnn_layers": 2, "dropout": 0.5}
+    model = build_asr("ds", cfg).eval()
+    x = 0.05 * torch.randn(2, 12000, generator=torch.Generator().manual_seed(0))
+    lengths = torch.tensor([12000, 9000])
+    with torch.no_grad():
+        reference, _ = model(x, lengths)
+    xg = x.clone().requires_grad_(True)
+    with differentiable_rnns(model):
+        assert model.rnn.training and model.rnn.dropout == 0.0
+        assert not model.dropout.training  # only the RNNs switch
+        log_probs, _ = model(xg, lengths)
+    # the inter-layer dropout of 0.5 would change every output if it were active
+    assert torch.allclose(log_probs, reference, atol=1e-6)
+    log_probs.sum().backward()
+    assert xg.grad.abs().sum() > 0
+    assert not model.rnn.training and model.rnn.dropout == 0.5
+    assert not any(m.training for m in model.modules())
 
 
 def test_transcribe_is_order_independent():

@@ -26,7 +26,7 @@ import torch
 import torchaudio.functional as AF
 from tqdm import tqdm
 
-from advspeech.asr import CTCRecognizer, ctc_loss, pad_batch
+from advspeech.asr import CTCRecognizer, ctc_loss, differentiable_rnns, pad_batch
 from advspeech.io import DataError, read_audio
 from advspeech.torchutil import ResumableState, restore_rng_state, rng_state
 
@@ -150,7 +150,7 @@ def fgsm_perturb(
 ) -> torch.Tensor:
     """x + eps * sign(grad_x J(x, y)) with J the CTC loss (Goodfellow et al.; paper Eq. 6)."""
     x = batch.detach().clone().requires_grad_(True)
-    with torch.backends.cudnn.flags(enabled=False):
+    with differentiable_rnns(model):  # also when called on a model in eval mode
         log_probs, out_len = model(x, lengths)
     loss = ctc_loss(log_probs, out_len, texts)
     (grad,) = torch.autograd.grad(loss, x)

@@ -225,11 +225,9 @@ def _attack_batch(
             noise,
         )
         per_trial = recognizer.loss(heard, rep_len, targets).reshape(b, k)
-        with torch.no_grad():
-            for i in range(b):
-                room_loss[i, rooms[i]] = 0.5 * room_loss[i, rooms[i]] + 0.5 * per_trial[
-                    i
-                ].detach().cpu().clamp(min=1e-3)
+        trial_loss = per_trial.detach().cpu().clamp(min=1e-3)  # one device sync a step
+        for i in range(b):
+            room_loss[i, rooms[i]] = 0.5 * room_loss[i, rooms[i]] + 0.5 * trial_loss[i]
         l2 = (v * mask).pow(2).sum(dim=-1) / lengths
         loss = (per_trial.mean(dim=1) + cfg.l2_weight * l2)[active.to(device)].sum()
         opt.zero_grad()
