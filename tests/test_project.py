@@ -66,3 +66,16 @@ def test_ruff_and_snakefmt_are_clean():
     ):
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}"
+
+
+def test_gpu_resource_is_claimed_only_where_jobs_run_on_a_gpu(tmp_path, monkeypatch):
+    from advspeech.runtime import local_gpu_per_job
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert local_gpu_per_job("cpu") == 0
+    assert local_gpu_per_job("cuda:1") == 1
+    assert local_gpu_per_job("auto", dev_root=str(tmp_path)) == 0  # CPU-only machine
+    (tmp_path / "nvidiactl").touch()
+    assert local_gpu_per_job("auto", dev_root=str(tmp_path)) == 1
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert local_gpu_per_job("auto", dev_root=str(tmp_path)) == 0

@@ -50,3 +50,19 @@ def rule_logging(log_path: str | os.PathLike) -> Iterator[logging.Logger]:
             raise
     if failure is not None:
         sys.exit(f"ERROR: {failure}\n(log: {log_path})")
+
+
+def local_gpu_per_job(device: str, dev_root: str = "/dev") -> int:
+    """The `gpu` resource a GPU-capable rule claims on this machine: 1 where a job will
+    run on a CUDA device, 0 where it runs on the CPU. ``device`` is the config's (auto,
+    cpu, cuda[:N]); auto looks for an NVIDIA device node without importing torch (the
+    Snakefile is parsed for every dry run) and honours an empty CUDA_VISIBLE_DEVICES."""
+    if device == "cpu":
+        return 0
+    if device.startswith("cuda"):
+        return 1
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return 0
+    root = Path(dev_root)
+    return int((root / "nvidiactl").exists() or (root / "nvidia0").exists())

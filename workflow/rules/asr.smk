@@ -21,9 +21,9 @@ rule train_asr:
         asr="ds|ds_advt",
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: THREADS
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         model=config["asr"]["model"],
         train=lambda wc: asr_train_params(wc.asr),
@@ -54,9 +54,9 @@ rule evaluate_asr:
         "benchmarks/evaluate_asr/{asr}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: THREADS
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         device=config["device"],
         batch_size=config["asr"]["eval_batch_size"],

@@ -24,9 +24,9 @@ rule attack:
         split="train|test",
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: THREADS
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         settings=lambda wc: config["attacks"][wc.attack],
         utterances=lambda wc: config["attacks"]["utterances"][wc.split],
@@ -59,9 +59,9 @@ rule over_the_air:
         se="none|(dnn|waveunet|unet_at)_(noisy|advt)",
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: THREADS
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         rooms=config["attacks"]["ota"]["rooms"],
         noise_std=config["attacks"]["ota"]["noise_std"],
@@ -91,9 +91,9 @@ rule adaptive_attack:
         defence="none|(dnn|waveunet|unet_at)_(noisy|advt)",
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: THREADS
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         settings=adaptive_settings,
         budgets=config["attacks"]["adaptive"]["linf"],

@@ -13,7 +13,7 @@ rule synthesize_corpus:
         "benchmarks/synthesize_corpus.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: 2
+    threads: max(2, THREADS)  # runs alone at the start: synthesis processes
     params:
         embedded=config["corpus"]["embedded"],
         seed=config["seed"],

@@ -13,7 +13,7 @@ rule score:
         "benchmarks/score/{system}/{testset}.tsv"
     conda:
         "../../envs/metrics.yaml"
-    threads: 2
+    threads: THREADS
     params:
         degraded_column=score_column,
     script:

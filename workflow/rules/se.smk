@@ -19,9 +19,9 @@ rule train_se:
         training="noisy|advt",
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: THREADS
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         model=lambda wc: config["se"]["models"][wc.se],
         train=lambda wc: se_train_params(wc.se, wc.training),
@@ -49,9 +49,9 @@ rule enhance:
         training="noisy|advt",
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: THREADS
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         audio_column=testset_audio_column,
         segment=config["se"]["segment"],
