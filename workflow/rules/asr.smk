@@ -22,6 +22,7 @@ rule train_asr:
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
+    priority: critical_path_priority
     resources:
         gpu=GPU_PER_JOB,
     params:

@@ -25,6 +25,8 @@ rule attack:
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
+    # train-split attacks feed the AdvT recogniser and SE models (the longest chain)
+    priority: critical_path_priority
     resources:
         gpu=GPU_PER_JOB,
     params:

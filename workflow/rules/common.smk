@@ -118,6 +118,13 @@ GPU_PER_JOB = local_gpu_per_job(config["device"])
 THREADS = config["threads_per_job"]
 
 
+def critical_path_priority(wildcards):
+    """Scheduling priority: the recognisers' training and the train-split attacks that
+    feed ds_advt form the DAG's longest chain; among ready jobs they go first, so the
+    test-split attacks and scoring fill the other cores around them."""
+    return 10 if wildcards.get("split", "train") == "train" else 0
+
+
 # --- constants and paths -----------------------------------------------------------------
 
 MIX_SPLITS = ["train", "dev", "test"]
