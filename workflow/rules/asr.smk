@@ -19,10 +19,10 @@ rule train_asr:
         "benchmarks/train_asr/{asr}.tsv"
     wildcard_constraints:
         asr="ds|ds_advt",
+    priority: critical_path_priority
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
-    priority: critical_path_priority
     resources:
         gpu=GPU_PER_JOB,
     params:

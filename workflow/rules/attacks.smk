@@ -22,11 +22,11 @@ rule attack:
         attack="|".join(ATTACK_NAMES),
         asr="|".join(ASR_MODELS),
         split="train|test",
+    # train-split attacks feed the AdvT recogniser and SE models (the longest chain)
+    priority: critical_path_priority
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
-    # train-split attacks feed the AdvT recogniser and SE models (the longest chain)
-    priority: critical_path_priority
     resources:
         gpu=GPU_PER_JOB,
     params:
