@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 import yaml
 
 from advspeech.asr_train import load_recognizer, load_rirs
@@ -47,6 +48,9 @@ def main() -> None:
     parser.add_argument("--utterances", type=int, default=None, help="default: config")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument(
+        "--no-tf32", action="store_true", help="CUDA: full fp32 matrix products (as the CPU)"
+    )
     parser.add_argument("--out", default="results/bench/grad_budget.csv")
     args = parser.parse_args()
 
@@ -59,6 +63,9 @@ def main() -> None:
     if off_check:
         parser.error(f"milestones {off_check} are not multiples of check_every")
     device = resolve_device(args.device)
+    if args.no_tf32:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     recognizer = load_recognizer(f"results/models/asr/{args.asr}.pt", device)
     clean = select_utterances(
         read_csv("results/data/clean/test.csv"), args.utterances or attacks["utterances"]["test"]

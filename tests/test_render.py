@@ -39,7 +39,8 @@ def test_quality_table_counts_missing_items_and_ci_contains_mean(tmp_path):
     assert pesq["mean"] == pytest.approx(1.3)  # NaN is excluded, never counted as zero
     assert (long["ci_low"] <= long["mean"]).all() and (long["mean"] <= long["ci_high"]).all()
     md = markdown_table(long, ["Noisy_D", "DNN"], "T")
-    assert "3 (1 unscorable)" in md
+    # n per system, and the metric that could not score every item named with its own n
+    assert "| n | 4; PESQ 3 (1 unscorable) | 4 |" in md
 
 
 def test_a_table_with_an_empty_cell_is_refused(tmp_path):

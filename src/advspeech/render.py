@@ -117,16 +117,24 @@ def markdown_table(long: pd.DataFrame, systems: Sequence[str], title: str, note:
             row = long[(long["system"] == system) & (long["metric"] == metric)].iloc[0]
             cells.append(f"{row['mean']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]")
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
-    ns = []
-    for system in systems:
-        rows = long[long["system"] == system]
-        ns.append(
-            f"{int(rows['n'].min())}"
-            + (f" ({int(rows['n_missing'].max())} unscorable)" if rows["n_missing"].max() else "")
-        )
-    lines.append("| n | " + " | ".join(ns) + " |")
+    lines.append(
+        "| n | " + " | ".join(n_cell(long[long["system"] == system]) for system in systems) + " |"
+    )
     lines += ["", "Cells: mean [bootstrap 95 % CI]. " + note]
     return "\n".join(lines) + "\n"
+
+
+def n_cell(rows: pd.DataFrame) -> str:
+    """Items of one system, then each metric that could not score all of them:
+    "16; STI 8 (8 unscorable)". Metrics differ (STI needs >= 1 s, PESQ refuses silence),
+    so one n for the column would misstate the others."""
+    items = int((rows["n"] + rows["n_missing"]).max())
+    partial = [
+        f"{r.metric} {int(r.n)} ({int(r.n_missing)} unscorable)"
+        for r in rows.itertuples()
+        if r.n_missing
+    ]
+    return "; ".join([str(items), *partial])
 
 
 def write_text(path: str | Path, text: str) -> None:
