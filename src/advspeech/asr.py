@@ -280,8 +280,8 @@ def differentiable_rnns(model: nn.Module) -> Iterator[None]:
     """Let gradients flow through the RNNs of a model in eval mode at cuDNN speed.
 
     cuDNN computes RNN gradients only for a forward pass in training mode, and PyTorch's
-    native GPU RNN, the alternative, is a loop over time steps (4x slower a step of the
-    attack on an H100-class GPU). For an ``nn.RNNBase`` the only difference between the
+    native GPU RNN, the alternative, is a loop over time steps (an attack gradient was
+    5.3x slower with it on an H200, bench/gpu_check.py). For an ``nn.RNNBase`` the only difference between the
     modes is its inter-layer dropout, so each RNN in eval mode is switched to training
     mode with dropout 0 for the forward pass: the same function, cuDNN's kernels.
     Everything else (batch norm, dropout layers) keeps its mode; RNNs already in
