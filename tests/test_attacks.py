@@ -185,3 +185,37 @@ def test_success_needs_a_majority_and_stopping_needs_the_stop_fraction(
     )
     assert (result.steps, result.success) == (steps, success)
     assert result.queries == steps * cfg.ota.rooms_per_step + (steps // 4) * cfg.check_rooms
+
+
+class _LengthScriptedRecognizer(_ScriptedRecognizer):
+    """Decodes the target from every signal shorter than ``cutoff`` samples only."""
+
+    def __init__(self, cutoff: int, target: str):
+        super().__init__(1.0, target)
+        self.cutoff = cutoff
+        self.rows_per_step: list[int] = []
+
+    def loss(self, audio, lengths, targets):  # mean energy over each row's own length
+        self.rows_per_step.append(audio.shape[0])
+        return audio.pow(2).sum(dim=-1) / lengths
+
+    def transcribe(self, waves):
+        return [self.target if len(w) < self.cutoff else "open the" for w in waves]
+
+
+def test_a_stopped_example_is_left_out_of_the_batch_and_the_rest_run_on_unchanged():
+    rec = _LengthScriptedRecognizer(9000, "open the door")
+    rng = np.random.default_rng(4)
+    waves = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (8000, 12000, 10000)]
+    cfg = RobustAttackConfig(steps=12, check_every=4, check_rooms=2, linf=0.1)
+    rooms, seeds = _rooms(), [20, 21, 22]
+    batched = robust_ota_attack(rec, waves, "open the door", rooms, cfg, seeds, torch.device("cpu"))
+    assert [r.steps for r in batched] == [4, 12, 12]
+    k = cfg.ota.rooms_per_step  # the stopped example costs nothing after its last step
+    assert rec.rows_per_step == [3 * k] * 4 + [2 * k] * 8
+    for i, w in enumerate(waves):
+        (alone,) = robust_ota_attack(
+            rec, [w], "open the door", rooms, cfg, [seeds[i]], torch.device("cpu")
+        )
+        np.testing.assert_allclose(batched[i].adversarial, alone.adversarial, atol=1e-5)
+        assert (batched[i].steps, batched[i].queries) == (alone.steps, alone.queries)

@@ -162,6 +162,35 @@ def test_untrained_residual_dnn_passes_its_input_through():
         assert not torch.allclose(direct(x), x, atol=1e-2)
 
 
+def test_dnn_gain_cap_and_variance_equalisation_act_only_at_synthesis():
+    seed_everything(0)
+    x = 0.1 * torch.randn(2, 8000)
+    clean = 0.5 * x + 0.01 * torch.randn(2, 8000)
+    base = {"hidden": 16, "layers": 2, "residual": False}
+    models = {
+        name: build_se("dnn", {**base, **extra}).eval()
+        for name, extra in {
+            "plain": {},
+            "capped": {"gain_cap": True},
+            "equalised": {"variance_scale": 1.4},
+        }.items()
+    }
+    for model in models.values():
+        seed_everything(1)  # the same weights in every variant
+        for p in model.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+        model.fit_normalisation(x, clean)
+    with torch.no_grad():
+        losses = {name: float(m.loss(x, clean)) for name, m in models.items()}
+        spec = {name: m.enhanced_magnitude(x)[0] for name, m in models.items()}
+    assert len(set(losses.values())) == 1  # Xu et al.'s training loss is untouched
+    noisy = (models["plain"]._stft(x).abs() ** 2 + 1e-10).sqrt()  # the LPS floor
+    # capped: no bin above the noisy one; uncapped, this random network raises many
+    assert (spec["plain"] > 1.01 * noisy).any()
+    assert (spec["capped"] <= noisy * (1 + 1e-5)).all()
+    assert not torch.allclose(spec["equalised"], spec["plain"])
+
+
 def test_l1_stft_loss_is_zero_for_a_perfect_estimate_and_grows_with_the_error():
     gen = torch.Generator().manual_seed(0)
     clean = 0.05 * torch.randn(2, 8192, generator=gen)

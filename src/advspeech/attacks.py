@@ -15,7 +15,9 @@ fail in held-out rooms; the margin is what carries them over the air.
 
 Batched: utterances of different lengths are attacked together (zero padding, masks);
 every example has its own random stream (rooms, noise) and Adam is element-wise, so a
-batch gives the same result as attacking each utterance alone, only faster.
+batch gives the same result as attacking each utterance alone, only faster. An example
+that has stopped leaves the batch: later steps compute only the examples still being
+attacked, padded to the longest of them.
 """
 
 from __future__ import annotations
@@ -203,35 +205,43 @@ def _attack_batch(
     checks_used = torch.zeros(b, dtype=torch.long)
     success = torch.zeros(b, dtype=torch.bool)
     t0 = time.time()
-    targets = [target] * (b * k)
-    rep_len = lengths.repeat_interleave(k)
     for step in range(1, cfg.steps + 1):
         if not active.any():
             break
         frac = (step - 1) / max(1, cfg.steps - 1)
         sigma = cfg.ota.noise_std[0] + frac * (cfg.ota.noise_std[1] - cfg.ota.noise_std[0])
+        # only the examples still being attacked are computed, trimmed to the longest of
+        # them: a stopped example costs nothing and the rest do not depend on it
+        rows = active.nonzero().squeeze(1)
+        rows_d = rows.to(device)
+        lens = lengths[rows_d]
+        width = int(lens.max())
+        row_gens = [gens[i] for i in rows.tolist()]
         rooms = torch.stack(
             [
                 torch.multinomial(room_loss[i], k, replacement=True, generator=gens[i])
-                for i in range(b)
+                for i in rows.tolist()
             ]
         )
-        noise = _room_noise(gens, lengths, k, n, sigma).to(device)
-        perturbed = (x + _bandpass_rows(v, lengths, cfg.ota.band_hz)).clamp(-1, 1)
+        noise = _room_noise(row_gens, lens, k, width, sigma).to(device)
+        v_rows = v[rows_d, :width]
+        perturbed = (x[rows_d, :width] + _bandpass_rows(v_rows, lens, cfg.ota.band_hz)).clamp(-1, 1)
+        rep_len = lens.repeat_interleave(k)
         heard = play_in_rooms(
             perturbed.repeat_interleave(k, dim=0),
             rep_len,
             room_bank[rooms.reshape(-1).to(device)],
             noise,
         )
-        per_trial = recognizer.loss(heard, rep_len, targets).reshape(b, k)
+        per_trial = recognizer.loss(heard, rep_len, [target] * (len(rows) * k)).reshape(-1, k)
         trial_loss = per_trial.detach().cpu().clamp(min=1e-3)  # one device sync a step
-        for i in range(b):
-            room_loss[i, rooms[i]] = 0.5 * room_loss[i, rooms[i]] + 0.5 * trial_loss[i]
-        l2 = (v * mask).pow(2).sum(dim=-1) / lengths
-        loss = (per_trial.mean(dim=1) + cfg.l2_weight * l2)[active.to(device)].sum()
+        for j, i in enumerate(rows.tolist()):
+            room_loss[i, rooms[j]] = 0.5 * room_loss[i, rooms[j]] + 0.5 * trial_loss[j]
+        l2 = (v_rows * mask[rows_d, :width]).pow(2).sum(dim=-1) / lens
+        loss = (per_trial.mean(dim=1) + cfg.l2_weight * l2).sum()
         opt.zero_grad()
         loss.backward()
+        # Adam moves a row with zero gradient through its momentum: hold stopped rows
         frozen = v.detach()[~active.to(device)].clone()
         opt.step()
         with torch.no_grad():
@@ -240,20 +250,21 @@ def _attack_batch(
             v[~active.to(device)] = frozen
         steps_used[active] = step
         if step % cfg.check_every == 0 or step == cfg.steps:
-            checked = active.clone()
             with torch.no_grad():
-                current = (x + _bandpass_rows(v, lengths, cfg.ota.band_hz)).clamp(-1, 1)
-            if on_check is not None:
-                on_check(step, current.cpu().numpy())
+                current = (
+                    x[rows_d, :width] + _bandpass_rows(v[rows_d, :width], lens, cfg.ota.band_hz)
+                ).clamp(-1, 1)
+                if on_check is not None:
+                    on_check(step, _full_batch(x, v, lengths, cfg.ota.band_hz).cpu().numpy())
             hits = _check_in_rooms(
-                recognizer, current, lengths, room_bank, sigma, gens, target, cfg
+                recognizer, current, lens, room_bank, sigma, row_gens, target, cfg
             )
-            checks_used[checked] += 1
-            success[checked] = hits[checked] > 0.5
-            active &= ~(hits >= cfg.stop_fraction)
+            checks_used[rows] += 1
+            success[rows] = hits > 0.5
+            active[rows] = hits < cfg.stop_fraction
     seconds = time.time() - t0
     with torch.no_grad():
-        adversarial = (x + _bandpass_rows(v, lengths, cfg.ota.band_hz)).clamp(-1, 1).cpu().numpy()
+        adversarial = _full_batch(x, v, lengths, cfg.ota.band_hz).cpu().numpy()
     files = [adversarial[i, : len(waves[i])] for i in range(b)]
     digital = recognizer.transcribe(files)
     return [
@@ -267,6 +278,11 @@ def _attack_batch(
         )
         for i in range(b)
     ]
+
+
+def _full_batch(x, v, lengths, band) -> torch.Tensor:
+    """x + BPF(v), clipped: the adversarial signals of the whole (padded) batch."""
+    return (x + _bandpass_rows(v, lengths, band)).clamp(-1, 1)
 
 
 def _room_noise(gens, lengths, count: int, n: int, sigma: float) -> torch.Tensor:

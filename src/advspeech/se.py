@@ -7,7 +7,9 @@ name to the class, so a new model is one class and one registry entry.
 - ``dnn``: Xu, Du, Dai & Lee (2015) regression from noisy log-power spectra with +-3
   context frames to the clean LPS; global mean/variance normalisation of inputs and
   targets (statistics fitted on training data before training); resynthesis with the
-  noisy phase. Loss: MSE of normalised LPS.
+  noisy phase. Loss: MSE of normalised LPS. At synthesis, optional global variance
+  equalisation (``variance_scale``, Xu et al.'s remedy for over-smoothing) and a gain
+  cap (``gain_cap``: no bin louder than in the noisy input).
 - ``waveunet``: Macartney & Weyde's Wave-U-Net for speech enhancement: down-sampling
   blocks (conv kernel 15, LeakyReLU, decimation by 2), up-sampling blocks (linear
   up-sampling, crop-and-concat skip, conv kernel 5), the input concatenated before a 1x1
@@ -53,6 +55,13 @@ class DNNConfig:
     # default budget it learns what to remove instead of re-synthesising every bin (the
     # direct regression of Xu et al. stayed below the unprocessed input on PESQ and STOI)
     residual: bool = True
+    # global variance equalisation (Xu et al. 2015, Sec. IV-C): the regression
+    # over-smooths, so the estimate is scaled by this factor about the global clean mean
+    # (in normalised LPS units) before resynthesis; 1.0 switches it off
+    variance_scale: float = 1.0
+    # never raise a time-frequency bin above the noisy input (gain <= 1): the regression
+    # otherwise inflates quiet bins and lowers the SNR at high input SNRs
+    gain_cap: bool = False
 
 
 class DNNEnhancer(nn.Module):
@@ -124,10 +133,17 @@ class DNNEnhancer(nn.Module):
             pred = pred + (noisy_lps - self.out_mean[:, None]) / self.out_std[:, None]
         return pred, spec
 
-    def forward(self, noisy: torch.Tensor) -> torch.Tensor:
+    def enhanced_magnitude(self, noisy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The enhanced STFT magnitude (B, F, T) and the noisy STFT whose phase it takes."""
         pred, spec = self._predict_normalised(noisy)
-        lps = pred * self.out_std[:, None] + self.out_mean[:, None]
-        magnitude = torch.exp(0.5 * lps)
+        # post-processing only at synthesis: the training loss stays Xu et al.'s MSE
+        lps = self.cfg.variance_scale * pred * self.out_std[:, None] + self.out_mean[:, None]
+        if self.cfg.gain_cap:
+            lps = torch.minimum(lps, self._lps(spec))
+        return torch.exp(0.5 * lps), spec
+
+    def forward(self, noisy: torch.Tensor) -> torch.Tensor:
+        magnitude, spec = self.enhanced_magnitude(noisy)
         enhanced = torch.polar(magnitude, torch.angle(spec))
         return torch.istft(
             enhanced,

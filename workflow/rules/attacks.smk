@@ -91,6 +91,7 @@ rule adaptive_attack:
     wildcard_constraints:
         attack="|".join(ATTACK_NAMES),
         defence="none|(dnn|waveunet|unet_at)_(noisy|advt)",
+    priority: LONG_JOB_PRIORITY
     conda:
         "../../envs/torch.yaml"
     threads: THREADS

@@ -118,11 +118,18 @@ GPU_PER_JOB = local_gpu_per_job(config["device"])
 THREADS = config["threads_per_job"]
 
 
+# Scheduling priorities (among ready jobs, higher goes first). On a few cores the run's
+# wall time is the summed job time over the cores plus the tail: the longest chain
+# (recognisers' training and the train-split attacks that feed ds_advt) goes first, then
+# the other long jobs (SE training, test-split and adaptive attacks), so the many short
+# enhance/score/over-the-air jobs fill the gaps instead of a long job starting last.
+LONG_JOB_PRIORITY = 5
+
+
 def critical_path_priority(wildcards):
-    """Scheduling priority: the recognisers' training and the train-split attacks that
-    feed ds_advt form the DAG's longest chain; among ready jobs they go first, so the
-    test-split attacks and scoring fill the other cores around them."""
-    return 10 if wildcards.get("split", "train") == "train" else 0
+    """10 for the recognisers' training and the train-split attacks; LONG_JOB_PRIORITY for
+    test-split attacks."""
+    return 10 if wildcards.get("split", "train") == "train" else LONG_JOB_PRIORITY
 
 
 # --- constants and paths -----------------------------------------------------------------

@@ -17,6 +17,7 @@ rule train_se:
     wildcard_constraints:
         se="dnn|waveunet|unet_at",
         training="noisy|advt",
+    priority: LONG_JOB_PRIORITY
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
