@@ -181,9 +181,10 @@ def skip_reason(recognizer: Recognizer, wave: np.ndarray, target: str) -> str:
 def _attack_batch(
     recognizer, waves, target, rirs, cfg, seeds, device, on_check=None
 ) -> list[AttackResult]:
-    b, k = len(waves), cfg.ota.rooms_per_step
-    lengths = torch.tensor([len(w) for w in waves], device=device)
-    n = int(lengths.max())
+    b, k, band = len(waves), cfg.ota.rooms_per_step, cfg.ota.band_hz
+    lengths_cpu = torch.tensor([len(w) for w in waves])
+    lengths = lengths_cpu.to(device)
+    n = int(lengths_cpu.max())
     x = torch.zeros(b, n, device=device)
     for i, w in enumerate(waves):
         x[i, : len(w)] = torch.as_tensor(w, device=device)
@@ -214,8 +215,8 @@ def _attack_batch(
         # them: a stopped example costs nothing and the rest do not depend on it
         rows = active.nonzero().squeeze(1)
         rows_d = rows.to(device)
-        lens = lengths[rows_d]
-        width = int(lens.max())
+        lens, lens_cpu = lengths[rows_d], lengths_cpu[rows]  # sizes read on the host: no sync
+        width = int(lens_cpu.max())
         row_gens = [gens[i] for i in rows.tolist()]
         rooms = torch.stack(
             [
@@ -223,9 +224,9 @@ def _attack_batch(
                 for i in rows.tolist()
             ]
         )
-        noise = _room_noise(row_gens, lens, k, width, sigma).to(device)
+        noise = _room_noise(row_gens, lens_cpu, k, width, sigma).to(device)
         v_rows = v[rows_d, :width]
-        perturbed = (x[rows_d, :width] + _bandpass_rows(v_rows, lens, cfg.ota.band_hz)).clamp(-1, 1)
+        perturbed = _adversarial(x[rows_d, :width], v_rows, lens_cpu, band)
         rep_len = lens.repeat_interleave(k)
         heard = play_in_rooms(
             perturbed.repeat_interleave(k, dim=0),
@@ -242,20 +243,19 @@ def _attack_batch(
         opt.zero_grad()
         loss.backward()
         # Adam moves a row with zero gradient through its momentum: hold stopped rows
-        frozen = v.detach()[~active.to(device)].clone()
+        stopped = (~active).to(device)
+        frozen = v.detach()[stopped].clone()
         opt.step()
         with torch.no_grad():
             v.clamp_(-cfg.linf, cfg.linf)
             v.mul_(mask)
-            v[~active.to(device)] = frozen
+            v[stopped] = frozen
         steps_used[active] = step
         if step % cfg.check_every == 0 or step == cfg.steps:
             with torch.no_grad():
-                current = (
-                    x[rows_d, :width] + _bandpass_rows(v[rows_d, :width], lens, cfg.ota.band_hz)
-                ).clamp(-1, 1)
+                current = _adversarial(x[rows_d, :width], v[rows_d, :width], lens_cpu, band)
                 if on_check is not None:
-                    on_check(step, _full_batch(x, v, lengths, cfg.ota.band_hz).cpu().numpy())
+                    on_check(step, _adversarial(x, v, lengths_cpu, band).cpu().numpy())
             hits = _check_in_rooms(
                 recognizer, current, lens, room_bank, sigma, row_gens, target, cfg
             )
@@ -264,7 +264,7 @@ def _attack_batch(
             active[rows] = hits < cfg.stop_fraction
     seconds = time.time() - t0
     with torch.no_grad():
-        adversarial = _full_batch(x, v, lengths, cfg.ota.band_hz).cpu().numpy()
+        adversarial = _adversarial(x, v, lengths_cpu, band).cpu().numpy()
     files = [adversarial[i, : len(waves[i])] for i in range(b)]
     digital = recognizer.transcribe(files)
     return [
@@ -280,8 +280,8 @@ def _attack_batch(
     ]
 
 
-def _full_batch(x, v, lengths, band) -> torch.Tensor:
-    """x + BPF(v), clipped: the adversarial signals of the whole (padded) batch."""
+def _adversarial(x, v, lengths, band) -> torch.Tensor:
+    """x + BPF(v), clipped: the signals the attacker plays, (B, N) padded rows."""
     return (x + _bandpass_rows(v, lengths, band)).clamp(-1, 1)
 
 

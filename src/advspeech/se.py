@@ -123,23 +123,26 @@ class DNNEnhancer(nn.Module):
         self.out_mean.copy_(c_lps.mean(0))
         self.out_std.copy_(c_lps.std(0).clamp(min=1e-3))
 
-    def _predict_normalised(self, noisy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Clean LPS estimate in the output normalisation, (B, F, T), and the noisy STFT."""
+    def _predict_normalised(
+        self, noisy: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Clean LPS estimate in the output normalisation, (B, F, T), the noisy STFT and
+        its LPS."""
         spec = self._stft(noisy)
         noisy_lps = self._lps(spec)
         lps = (noisy_lps - self.in_mean[:, None]) / self.in_std[:, None]
         pred = self.net(self._context(lps)).transpose(1, 2)
         if self.cfg.residual:
             pred = pred + (noisy_lps - self.out_mean[:, None]) / self.out_std[:, None]
-        return pred, spec
+        return pred, spec, noisy_lps
 
     def enhanced_magnitude(self, noisy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The enhanced STFT magnitude (B, F, T) and the noisy STFT whose phase it takes."""
-        pred, spec = self._predict_normalised(noisy)
+        pred, spec, noisy_lps = self._predict_normalised(noisy)
         # post-processing only at synthesis: the training loss stays Xu et al.'s MSE
         lps = self.cfg.variance_scale * pred * self.out_std[:, None] + self.out_mean[:, None]
         if self.cfg.gain_cap:
-            lps = torch.minimum(lps, self._lps(spec))
+            lps = torch.minimum(lps, noisy_lps)
         return torch.exp(0.5 * lps), spec
 
     def forward(self, noisy: torch.Tensor) -> torch.Tensor:
@@ -155,7 +158,7 @@ class DNNEnhancer(nn.Module):
         )
 
     def loss(self, noisy: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-        pred, _ = self._predict_normalised(noisy)
+        pred, _, _ = self._predict_normalised(noisy)
         target = (self._lps(self._stft(clean)) - self.out_mean[:, None]) / self.out_std[:, None]
         return F.mse_loss(pred, target)
 
