@@ -88,6 +88,30 @@ def test_differentiable_rnns_compute_the_eval_function_and_restore_the_modes(rnn
     assert not any(m.training for m in model.modules())
 
 
+@pytest.mark.parametrize("rnn_type", ["gru", "lstm"])
+def test_padded_and_packed_rnn_paths_agree_in_values_and_gradients(rnn_type):
+    """The CPU gradient path (padded, per direction) computes the packed RNN's function."""
+    model = build_asr("ds", {**TINY, "rnn_type": rnn_type, "rnn_layers": 3}).eval()
+    gen = torch.Generator().manual_seed(1)
+    frames = torch.randn(30, 4, TINY["conv_channels"], generator=gen)
+    out_len = torch.tensor([17, 30, 5, 23])  # unsorted, one sequence fills the batch
+    results = []
+    for path in (model._rnn_packed, model._rnn_padded):
+        x = frames.clone().requires_grad_(True)
+        weights = list(model.rnn.parameters())
+        y = path(x, out_len)
+        grads = torch.autograd.grad((y * torch.cos(y)).sum(), [x, *weights])
+        results.append((y.detach(), grads))
+    (y_packed, g_packed), (y_padded, g_padded) = results
+    assert torch.allclose(y_packed, y_padded, atol=1e-6)
+    assert (y_padded[17:, 0] == 0).all() and (y_padded[5:, 2] == 0).all()
+    for a, b in zip(g_packed, g_padded, strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+    # the one-direction helpers hold no weights of their own (nothing saved, nothing on meta)
+    assert not any("one_direction" in k for k in model.state_dict())
+    assert all(p.device.type == "cpu" for p in model.parameters())
+
+
 def test_transcribe_is_order_independent():
     model = build_asr("ds", TINY)
     rec = CTCRecognizer(model, torch.device("cpu"), batch_size=2)

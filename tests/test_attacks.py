@@ -217,5 +217,7 @@ def test_a_stopped_example_is_left_out_of_the_batch_and_the_rest_run_on_unchange
         (alone,) = robust_ota_attack(
             rec, [w], "open the door", rooms, cfg, [seeds[i]], torch.device("cpu")
         )
-        np.testing.assert_allclose(batched[i].adversarial, alone.adversarial, atol=1e-5)
+        np.testing.assert_allclose(
+            batched[i].adversarial, alone.adversarial, atol=2e-4
+        )  # FFT sizes follow the padding
         assert (batched[i].steps, batched[i].queries) == (alone.steps, alone.queries)

@@ -6,6 +6,7 @@ from testkit import tone
 
 from advspeech import SAMPLE_RATE
 from advspeech.dsp import (
+    fftconvolve,
     normalize_level,
     resample,
     scale_noise_to_snr,
@@ -66,3 +67,18 @@ def test_normalize_level_respects_peak_cap():
     assert np.max(np.abs(y)) <= 0.5 + 1e-6
     with pytest.raises(DataError, match="silent"):
         normalize_level(np.zeros(100, dtype=np.float32), -25.0, 0.5)
+
+
+def test_fftconvolve_equals_torchaudio_on_awkward_lengths():
+    """The fast-size FFT gives torchaudio's full convolution (batched, broadcast)."""
+    import torch
+    import torchaudio.functional as AF
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 29123, generator=gen)  # 29123 + 7919 - 1: a slow FFT size
+    h = torch.randn(3, 7919, generator=gen)
+    expected = AF.fftconvolve(x, h)
+    got = fftconvolve(x, h)
+    assert got.shape == expected.shape == (3, 29123 + 7919 - 1)
+    assert torch.allclose(got, expected, atol=1e-3 * expected.abs().max())
+    assert torch.allclose(fftconvolve(x[0], h[0]), expected[0], atol=1e-3 * expected.abs().max())

@@ -182,6 +182,13 @@ class DeepSpeechCTC(nn.Module):
             bidirectional=True,
             dropout=cfg.dropout if cfg.rnn_layers > 1 else 0.0,
         )
+        # one-layer one-direction RNNs (first layer, later layers) that :meth:`_rnn_padded`
+        # runs with self.rnn's weights; kept out of the module tree (no own parameters in
+        # the state dict) and on the meta device (no memory)
+        self._one_direction = tuple(
+            rnn(size, cfg.rnn_hidden, device="meta")
+            for size in (cfg.conv_channels, 2 * cfg.rnn_hidden)
+        )
         self.dropout = nn.Dropout(cfg.dropout)
         self.output = nn.Linear(2 * cfg.rnn_hidden, len(ALPHABET))
 
@@ -201,11 +208,47 @@ class DeepSpeechCTC(nn.Module):
         valid = torch.arange(x.shape[-1], device=x.device)[None, :] < out_len[:, None]
         x = self.conv[3:](x * valid[:, None, :].to(x.dtype))
         x = x.permute(2, 0, 1)  # (T', B, C)
+        # cuDNN fuses a packed bidirectional RNN into one kernel, and without gradients
+        # the packed CPU RNN is the faster one too (it skips the padding). But on CPU the
+        # backward of a packed RNN zero-fills a full-size tensor for every time step
+        # (quadratic in length): 3.4x slower than the padded path (docs/architecture.md)
+        packed = x.device.type == "cuda" or not x.requires_grad
+        run = self._rnn_packed if packed else self._rnn_padded
+        logits = self.output(self.dropout(run(x, out_len)))
+        return F.log_softmax(logits, dim=-1), out_len
+
+    def _rnn_packed(self, x: torch.Tensor, out_len: torch.Tensor) -> torch.Tensor:
         packed = nn.utils.rnn.pack_padded_sequence(x, out_len.cpu(), enforce_sorted=False)
         y, _ = self.rnn(packed)
         y, _ = nn.utils.rnn.pad_packed_sequence(y, total_length=x.shape[0])
-        logits = self.output(self.dropout(y))
-        return F.log_softmax(logits, dim=-1), out_len
+        return y
+
+    def _rnn_padded(self, x: torch.Tensor, out_len: torch.Tensor) -> torch.Tensor:
+        """The same function as :meth:`_rnn_packed` (same weights, zeros past each end),
+        computed layer by layer and direction by direction on padded input: the forward
+        direction never sees the padding before a valid frame, and the reverse direction
+        runs on each sequence reversed within its own length, so the padding stays last."""
+        rnn = self.rnn
+        steps = torch.arange(x.shape[0], device=x.device)[:, None]
+        valid = steps < out_len[None, :]
+        flip = torch.where(valid, out_len[None, :] - 1 - steps, steps)[:, :, None]
+
+        def reverse(t: torch.Tensor) -> torch.Tensor:
+            return t.gather(0, flip.expand_as(t))
+
+        for layer in range(rnn.num_layers):
+            if layer > 0:  # nn.GRU/LSTM's inter-layer dropout
+                x = F.dropout(x, rnn.dropout, training=rnn.training)
+            outputs = []
+            for suffix, inputs in (("", x), ("_reverse", reverse(x))):
+                weights = {
+                    f"{name}_l0": getattr(rnn, f"{name}_l{layer}{suffix}")
+                    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+                }
+                template = self._one_direction[min(layer, 1)]
+                outputs.append(torch.func.functional_call(template, weights, (inputs,))[0])
+            x = torch.cat([outputs[0], reverse(outputs[1])], dim=-1)
+        return x * valid[:, :, None].to(x.dtype)
 
     def forward(
         self, wave: torch.Tensor, lengths: torch.Tensor

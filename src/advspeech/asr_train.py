@@ -23,10 +23,10 @@ import jiwer
 import numpy as np
 import pandas as pd
 import torch
-import torchaudio.functional as AF
 from tqdm import tqdm
 
 from advspeech.asr import CTCRecognizer, ctc_loss, differentiable_rnns, pad_batch
+from advspeech.dsp import fftconvolve
 from advspeech.io import DataError, read_audio
 from advspeech.torchutil import ResumableState, restore_rng_state, rng_state
 
@@ -118,7 +118,7 @@ def augment_waves(
         x = torch.from_numpy(w)
         if rirs and torch.rand(1, generator=gen).item() < cfg.reverb_prob:
             rir = torch.from_numpy(rirs[int(torch.randint(len(rirs), (1,), generator=gen))])
-            y = AF.fftconvolve(x, rir)[: len(x)]
+            y = fftconvolve(x, rir)[: len(x)]
             x = y * (x.abs().max() / y.abs().max().clamp(min=1e-8))
         lo, hi = cfg.gain_db
         gain = 10 ** ((lo + (hi - lo) * torch.rand(1, generator=gen).item()) / 20)

@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
 from advspeech.asr import Recognizer
+from advspeech.dsp import fftconvolve
 from advspeech.text import check_in_alphabet
 
 
@@ -101,7 +101,7 @@ def play_in_rooms(
     mask = (torch.arange(audio.shape[-1], device=audio.device)[None, :] < lengths[:, None]).to(
         audio.dtype
     )
-    y = AF.fftconvolve(audio, rirs)[..., : audio.shape[-1]] * mask
+    y = fftconvolve(audio, rirs)[..., : audio.shape[-1]] * mask
     peak_in = audio.abs().amax(dim=-1, keepdim=True)
     peak_out = y.abs().amax(dim=-1, keepdim=True).clamp(min=1e-8)
     return (y * (peak_in / peak_out) + noise) * mask
