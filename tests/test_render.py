@@ -154,3 +154,14 @@ def test_claims_file_from_tables(tmp_path):
     # ... except where they contradict it (U-Net_At STOI 0.92 < U-Net_W 0.93 is not a
     # claim; Table 1's U-Net_At vs DNN holds) and where our Fig. 3 input says otherwise
     assert not holds["F3-EVO"]
+    # an attacker that never succeeds shows nothing about the defence, whatever the SNRs
+    fig3_zero = fig3.assign(tasr=[100.0, 100.0, 0.0, 0.0], snr_db=[7.6, -2.2, 21.3, 21.2])
+    claims = check_claims(
+        quality_long("table1", {}),
+        quality_long("table2", {}),
+        quality_long("table3", {}),
+        t4,
+        fig3_zero,
+    )
+    holds = dict(zip(claims["claim_id"], claims["holds"], strict=True))
+    assert holds["F3-GRAD"] and not holds["F3-EVO"]

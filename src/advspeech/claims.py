@@ -211,9 +211,14 @@ def check_claims(
             f"{paper['none']:.2f} dB -> {paper['defended']:.2f} dB",
             f"{none['snr_db']:.2f} dB (TASR {none['tasr']:.0f} %) -> "
             f"{defended['snr_db']:.2f} dB (TASR {defended['tasr']:.0f} %)",
-            # a lower SNR at full success, or a lower success rate at the best budget
-            (defended["tasr"] < none["tasr"])
-            or (defended["tasr"] == none["tasr"] and defended["snr_db"] < none["snr_db"]),
+            # a lower SNR at full success, or a lower success rate at the best budget;
+            # an attacker who never succeeds, defence or not, cannot show it (its SNR is
+            # then just the largest budget's)
+            none["tasr"] > 0
+            and (
+                (defended["tasr"] < none["tasr"])
+                or (defended["tasr"] == none["tasr"] and defended["snr_db"] < none["snr_db"])
+            ),
         )
     return pd.DataFrame(
         rows, columns=["claim_id", "artifact", "claim", "paper_value", "our_value", "holds"]
