@@ -159,19 +159,25 @@ class _ScriptedRecognizer:
 
 
 @pytest.mark.parametrize(
-    ("share", "stop_fraction", "steps", "success"),
+    ("share", "stop_fraction", "stop_checks", "steps", "success"),
     [
-        (1.0, 1.0, 4, True),  # every check room decodes the target: stop at the first check
-        (0.75, 1.0, 12, True),  # a majority: a success, but optimised to the last step
-        (0.75, 0.75, 4, True),  # ... unless the stop fraction asks for no more
-        (0.5, 1.0, 12, False),  # exactly half is not more than half
+        (1.0, 1.0, 1, 4, True),  # every check room decodes the target: stop at the first check
+        (1.0, 1.0, 2, 8, True),  # ... or at the second, when two checks in a row are asked
+        (0.75, 1.0, 1, 12, True),  # a majority: a success, but optimised to the last step
+        (0.75, 0.75, 1, 4, True),  # ... unless the stop fraction asks for no more
+        (0.5, 1.0, 1, 12, False),  # exactly half is not more than half
     ],
 )
 def test_success_needs_a_majority_and_stopping_needs_the_stop_fraction(
-    share, stop_fraction, steps, success
+    share, stop_fraction, stop_checks, steps, success
 ):
     cfg = RobustAttackConfig(
-        steps=12, check_every=4, check_rooms=4, stop_fraction=stop_fraction, linf=0.1
+        steps=12,
+        check_every=4,
+        check_rooms=4,
+        stop_fraction=stop_fraction,
+        stop_checks=stop_checks,
+        linf=0.1,
     )
     wave = 0.1 * np.random.default_rng(3).standard_normal(8000).astype(np.float32)
     (result,) = robust_ota_attack(
@@ -185,6 +191,39 @@ def test_success_needs_a_majority_and_stopping_needs_the_stop_fraction(
     )
     assert (result.steps, result.success) == (steps, success)
     assert result.queries == steps * cfg.ota.rooms_per_step + (steps // 4) * cfg.check_rooms
+
+
+class _AlternatingRecognizer(_ScriptedRecognizer):
+    """Decodes the target in every room at every other check only."""
+
+    def __init__(self, target: str):
+        super().__init__(1.0, target)
+        self.checks = 0
+
+    def transcribe(self, waves):
+        self.checks += 1
+        return [self.target if self.checks % 2 else "open the"] * len(waves)
+
+
+def test_stop_checks_must_pass_in_a_row():
+    cfg = RobustAttackConfig(steps=20, check_every=4, check_rooms=4, stop_checks=2, linf=0.1)
+    wave = 0.1 * np.random.default_rng(3).standard_normal(8000).astype(np.float32)
+    rec = _AlternatingRecognizer("open the door")
+    (result,) = robust_ota_attack(
+        rec, [wave], "open the door", _rooms(), cfg, [5], torch.device("cpu")
+    )
+    # checks at 4, 12, 20 pass, 8 and 16 fail: never two in a row, so no early stop
+    assert result.steps == 20 and rec.checks == 5 + 1  # + the digital transcription
+    (once,) = robust_ota_attack(
+        _AlternatingRecognizer("open the door"),
+        [wave],
+        "open the door",
+        _rooms(),
+        RobustAttackConfig(steps=20, check_every=4, check_rooms=4, linf=0.1),
+        [5],
+        torch.device("cpu"),
+    )
+    assert once.steps == 4
 
 
 class _LengthScriptedRecognizer(_ScriptedRecognizer):
