@@ -11,8 +11,9 @@ the hard rooms the step optimises) and decoded: it counts as a success when the 
 is decoded exactly in more than half of them (Yakura's criterion), but it keeps being
 optimised until the target is decoded in ``stop_fraction`` of them at ``stop_checks``
 checks in a row (one lucky check of an example that fails in a quarter of the rooms
-passes now and then). Stopping at the first bare majority leaves examples that just pass in the rooms they were tuned on and
-fail in held-out rooms; the margin is what carries them over the air.
+passes now and then). Stopping at the first bare majority leaves examples that just
+pass in the rooms they were tuned on and fail in held-out rooms; the margin is what
+carries them over the air.
 
 Batched: utterances of different lengths are attacked together (zero padding, masks);
 every example has its own random stream (rooms, noise) and Adam is element-wise, so a

@@ -249,7 +249,6 @@ def asr_training_inputs(wildcards):
 
 
 SE_MODELS = ["dnn", "waveunet", "unet_at"]
-SE_TRAININGS = ["noisy", "advt"]
 
 
 def se_train_params(se, training):
