@@ -28,8 +28,12 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format src workflow/scripts tests bench
 	$(VENV)/bin/snakefmt Snakefile workflow/rules
 
+# the benchmarks that need no finished run (the others take --workdir/--directory DIR)
 bench: $(STAMP)
-	$(VENV)/bin/python bench/data_throughput.py
+	$(VENV)/bin/python bench/attack_throughput.py
+	$(VENV)/bin/python bench/asr_throughput.py
+	$(VENV)/bin/python bench/se_throughput.py
+	$(VENV)/bin/python bench/scoring.py
 
 clean-results:
 	rm -rf results resources logs benchmarks .snakemake

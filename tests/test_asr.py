@@ -112,6 +112,24 @@ def test_padded_and_packed_rnn_paths_agree_in_values_and_gradients(rnn_type):
     assert all(p.device.type == "cpu" for p in model.parameters())
 
 
+def test_front_end_computes_torchaudios_mfcc_in_values_and_gradients():
+    """The framed power-spectrum path gives torchaudio's MFCC (its window, mel filters
+    and DCT) and the same waveform gradient."""
+    front = build_asr("ds", TINY).front_end
+    gen = torch.Generator().manual_seed(2)
+    wave = 0.1 * torch.randn(3, 16000 + 77, generator=gen)
+    weights = torch.randn(3, 26, 98, generator=gen)
+    results = []
+    for mfcc in (front.mfcc, front._mfcc):
+        x = wave.clone().requires_grad_(True)
+        y = mfcc(x)
+        results.append((y.detach(), torch.autograd.grad((y * weights).sum(), x)[0]))
+    (y_ref, g_ref), (y_got, g_got) = results
+    assert y_got.shape == y_ref.shape == (3, 26, 98)
+    assert torch.allclose(y_got, y_ref, atol=1e-4)
+    assert torch.allclose(g_got, g_ref, atol=1e-4 * g_ref.abs().max())
+
+
 def test_transcribe_is_order_independent():
     model = build_asr("ds", TINY)
     rec = CTCRecognizer(model, torch.device("cpu"), batch_size=2)

@@ -8,6 +8,7 @@ from advspeech import SAMPLE_RATE
 from advspeech.dsp import (
     fftconvolve,
     normalize_level,
+    power_spectrum,
     resample,
     scale_noise_to_snr,
     snr_db,
@@ -82,3 +83,36 @@ def test_fftconvolve_equals_torchaudio_on_awkward_lengths():
     assert got.shape == expected.shape == (3, 29123 + 7919 - 1)
     assert torch.allclose(got, expected, atol=1e-3 * expected.abs().max())
     assert torch.allclose(fftconvolve(x[0], h[0]), expected[0], atol=1e-3 * expected.abs().max())
+
+
+@pytest.mark.parametrize("n_fft", [12, 9])  # even (a Nyquist bin) and odd
+def test_power_spectrum_values_and_gradient(n_fft):
+    """|rfft|^2 forward; the hand-derived backward passes autograd's numerical check."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    frames = torch.randn(3, 5, 7, dtype=torch.float64, generator=gen, requires_grad=True)
+    expected = torch.fft.rfft(frames, n=n_fft).abs() ** 2
+    assert torch.allclose(power_spectrum(frames, n_fft), expected)
+    assert torch.autograd.gradcheck(lambda f: power_spectrum(f, n_fft), (frames,))
+    with pytest.raises(ValueError, match="exceed n_fft"):
+        power_spectrum(frames, 6)
+
+
+def test_fftconvolve_gradients_match_torchaudio():
+    """The real-FFT backward gives autograd's gradients (both inputs, broadcast)."""
+    import torch
+    import torchaudio.functional as AF
+
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 3, 301, dtype=torch.float64, generator=gen)
+    h = torch.randn(1, 3, 40, dtype=torch.float64, generator=gen)
+    weights = torch.randn(2, 3, 340, dtype=torch.float64, generator=gen)
+    grads = []
+    for conv in (AF.fftconvolve, fftconvolve):
+        xs, hs = x.clone().requires_grad_(True), h.clone().requires_grad_(True)
+        grads.append(torch.autograd.grad((conv(xs, hs) * weights).sum(), [xs, hs]))
+    for expected, got in zip(*grads, strict=True):
+        assert torch.allclose(got, expected, atol=1e-9)
+    xs = x[0, 0, :50].clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a: fftconvolve(a, h[0, 0, :7]), (xs,))

@@ -44,6 +44,64 @@ def test_every_rule_names_a_conda_env_log_and_benchmark():
                 assert key in block, f"{smk.name}: {name} lacks {key}"
 
 
+def _advspeech_imports(path: Path) -> set[str]:
+    """advspeech modules a Python file imports anywhere (function-level included)."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "advspeech":
+                names.update(a.name for a in node.names)
+            elif node.module.startswith("advspeech."):
+                names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith("advspeech.")
+            )
+    package = REPO / "src" / "advspeech"
+    return {n for n in names if (package / f"{n}.py").is_file()}
+
+
+def test_every_library_module_a_script_uses_is_an_input_of_its_rule():
+    """Snakemake does not follow imports: a module a rule's script reaches (directly or
+    through other modules) but that is not among the rule's inputs would leave stale
+    results after an edit. Checked on every job of the default DAG."""
+    package = REPO / "src" / "advspeech"
+    scripts = {}
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        for block in re.split(r"\n(?=rule )", smk.read_text())[1:]:
+            script = re.search(r'"\.\./scripts/(\w+\.py)"', block)
+            if script:
+                scripts[block.split(":", 1)[0].removeprefix("rule ")] = script.group(1)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--forceall"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    jobs = re.findall(r"^rule (\w+):\n    input: (.*)$", proc.stdout, flags=re.M)
+    assert len(jobs) > 50, proc.stdout[-2000:] + proc.stderr[-2000:]
+    checked = set()
+    for rule, inputs in jobs:
+        if rule not in scripts:
+            continue
+        needed, todo = (
+            set(),
+            list(_advspeech_imports(REPO / "workflow" / "scripts" / scripts[rule])),
+        )
+        while todo:
+            name = todo.pop()
+            if name not in needed:
+                needed.add(name)
+                todo.extend(_advspeech_imports(package / f"{name}.py"))
+        declared = {Path(p).stem for p in inputs.split(", ") if Path(p).parent == package}
+        assert needed <= declared, f"rule {rule}: {sorted(needed - declared)} not declared"
+        checked.add(rule)
+    assert {"train_asr", "attack", "over_the_air", "score", "train_se"} <= checked
+
+
 def test_snakemake_lint_is_clean():
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "--lint"],
@@ -79,3 +137,15 @@ def test_gpu_resource_is_claimed_only_where_jobs_run_on_a_gpu(tmp_path, monkeypa
     assert local_gpu_per_job("auto", dev_root=str(tmp_path)) == 1
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert local_gpu_per_job("auto", dev_root=str(tmp_path)) == 0
+
+
+def test_every_script_the_makefile_and_readme_name_exists():
+    """`make bench` once named a benchmark that no longer existed."""
+    named = set()
+    for doc in ("Makefile", "README.md", ".ci/run"):
+        named |= set(
+            re.findall(r"\b((?:bench|workflow/scripts)/\w+\.py)", (REPO / doc).read_text())
+        )
+    assert "bench/attack_throughput.py" in named
+    missing = sorted(p for p in named if not (REPO / p).is_file())
+    assert not missing, f"named but missing: {missing}"

@@ -1,5 +1,6 @@
 """Helpers shared by every stage: config validation, paths, inputs."""
 
+import ast
 import os
 import sys
 from pathlib import Path
@@ -149,13 +150,39 @@ wildcard_constraints:
     rirset="train|attack|test",
 
 
+def _advspeech_imports(name):
+    """Names of the advspeech modules that module ``name`` imports anywhere in its
+    source (function-level imports included)."""
+    tree = ast.parse(Path(SRC, "advspeech", f"{name}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "advspeech":
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "advspeech."
+        ):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name.split(".")[1]
+                for a in node.names
+                if a.name.startswith("advspeech.")
+            )
+    return {m for m in found if Path(SRC, "advspeech", f"{m}.py").is_file()}
+
+
 def lib(*modules):
-    """Library modules a rule's script imports, declared as inputs so that editing one
-    re-runs the rules that depend on it (Snakemake does not track imports itself)."""
-    return [
-        os.path.join(SRC, "advspeech", f"{m}.py")
-        for m in ("__init__", "io", "runtime", "seeding", *modules)
-    ]
+    """Library modules a rule's script imports, and every advspeech module those import
+    in turn, declared as inputs so that editing one re-runs the rules that depend on it
+    (Snakemake does not track imports itself)."""
+    todo = ["__init__", "io", "runtime", "seeding", *modules]
+    seen = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_advspeech_imports(name))
+    return [os.path.join(SRC, "advspeech", f"{m}.py") for m in sorted(seen)]
 
 
 def corpus_splits():
