@@ -37,7 +37,8 @@ class _RealFFT(torch.autograd.Function):
     (n / 2) * irfft(G) once the DC and Nyquist bins (counted once by irfft) are doubled.
     Faster on sizes with small prime factors only (room convolutions, a batch of
     attack trials: 66 -> 36 ms forward and backward); on an awkward size PyTorch's
-    inverse real FFT is the slower one, so the band-pass keeps torch.fft.rfft."""
+    inverse real FFT is the slower one (see :func:`advspeech.attacks.bandpass`).
+    For real x and ``n >= x.shape[-1]`` (zero padding, as in :func:`fftconvolve`)."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, n: int) -> torch.Tensor:
