@@ -80,7 +80,8 @@ def bandpass(v: torch.Tensor, lo: float, hi: float, rate: int = SAMPLE_RATE) -> 
     is about 3x faster than its real one (forward and backward of a batch of 16: 0.23
     -> 0.17 s) and closer to the float64 result."""
     n = v.shape[-1]
-    spec = torch.fft.fft(v.to(torch.complex64 if v.dtype == torch.float32 else torch.complex128))
+    # cast first: torch.fft.fft of a real tensor takes the slow real transform
+    spec = torch.fft.fft(v.to(torch.promote_types(v.dtype, torch.complex64)))
     freqs = torch.fft.fftfreq(n, d=1.0 / rate).abs().to(v.device)
     mask = ((freqs >= lo) & (freqs <= hi)).to(spec.dtype)
     return torch.fft.ifft(spec * mask).real

@@ -1,6 +1,7 @@
 """Helpers shared by every stage: config validation, paths, inputs."""
 
 import ast
+import functools
 import os
 import sys
 from pathlib import Path
@@ -150,6 +151,7 @@ wildcard_constraints:
     rirset="train|attack|test",
 
 
+@functools.cache  # every rule's lib() walks the same modules
 def _advspeech_imports(name):
     """Names of the advspeech modules that module ``name`` imports anywhere in its
     source (function-level imports included)."""
