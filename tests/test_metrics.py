@@ -12,6 +12,8 @@ import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
 from advspeech.metrics import (
+    cluster_bootstrap_ci,
+    paired_difference_ci,
     bootstrap_ci,
     pesq_many,
     pesq_wb,
@@ -82,25 +84,44 @@ def test_sti_identical_is_one_and_falls_monotonically_with_noise(speech):
     rng = np.random.default_rng(1)
     noise = rng.standard_normal(len(speech)).astype(np.float32)
     values = []
-    for snr_db in (30, 20, 10, 5, 0, -5, -10):
+    for snr_db in (30, 20, 10, 5, 0, -5, -10):  # strictly falling over the whole range
         gain = np.sqrt(np.mean(speech**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
         values.append(sti(speech, speech + gain * noise).value)
     assert all(a > b for a, b in zip(values, values[1:], strict=False)), values
     assert values[0] > 0.85 and values[-1] < 0.35
 
 
-def test_sti_of_reverberant_speech_agrees_with_indirect_sti_of_the_room(speech):
+def _room_response(absorption: float, dims=(6.0, 5.0, 3.0), fs_ir: int = 48_000) -> np.ndarray:
+    room = pra.ShoeBox(list(dims), fs=fs_ir, materials=pra.Material(absorption), max_order=40)
+    room.add_source([1.5, 1.5, 1.6])
+    room.add_microphone([dims[0] - 1.5, dims[1] - 1.5, 1.4])
+    room.compute_rir()
+    rir48 = np.asarray(room.rir[0][0], dtype=np.float64)
+    return np.pad(rir48, (0, max(0, int(1.7 * fs_ir) - len(rir48))))
+
+
+def _play(speech: np.ndarray, rir48: np.ndarray, fs_ir: int = 48_000) -> np.ndarray:
+    rir16 = AF.resample(torch.from_numpy(rir48).float(), fs_ir, SAMPLE_RATE).numpy()
+    reverberant = AF.fftconvolve(torch.from_numpy(speech), torch.from_numpy(rir16)).numpy()[
+        : len(speech)
+    ]
+    # align the direct path so that only the room's smearing is measured
+    delay = int(np.argmax(np.abs(rir16)))
+    return np.concatenate([reverberant[delay:], np.zeros(delay, dtype=np.float32)])
+
+
+@pytest.mark.parametrize("absorption", [0.1, 0.35, 0.6])
+def test_sti_of_reverberant_speech_against_indirect_sti_of_the_room(speech, absorption):
     """Speech-based STI (ours) vs the indirect STI of the same impulse response,
-    computed by pyrato/pyfar's independent implementation (MTF from the IR)."""
+    computed by pyrato/pyfar's independent implementation (MTF from the IR).
+
+    The envelope regression reads linear reverberation lower than the indirect STI (the
+    documented bias of the method, measured 0.05-0.13 on these rooms), never higher, and
+    keeps the rooms in order."""
     pf = pytest.importorskip("pyfar")
     pyrato = pytest.importorskip("pyrato")
     fs_ir = 48_000
-    room = pra.ShoeBox([6.0, 5.0, 3.0], fs=fs_ir, materials=pra.Material(0.35), max_order=40)
-    room.add_source([1.5, 1.5, 1.6])
-    room.add_microphone([4.5, 3.5, 1.4])
-    room.compute_rir()
-    rir48 = np.asarray(room.rir[0][0], dtype=np.float64)
-    rir48 = np.pad(rir48, (0, max(0, int(1.7 * fs_ir) - len(rir48))))
+    rir48 = _room_response(absorption)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mtf = np.asarray(
@@ -108,26 +129,38 @@ def test_sti_of_reverberant_speech_agrees_with_indirect_sti_of_the_room(speech):
                 pf.Signal(rir48, fs_ir), rir_type="electrical"
             )
         )
-    mtf = mtf.reshape(7, 14)
-    indirect = sti_from_mtf(mtf[:6])  # same six bands and weights as ours
-    pyrato_sti = float(
-        np.squeeze(
-            pyrato.parameters.speech_transmission_index_indirect(
-                pf.Signal(rir48, fs_ir), rir_type="electrical"
+        pyrato_sti = float(
+            np.squeeze(
+                pyrato.parameters.speech_transmission_index_indirect(
+                    pf.Signal(rir48, fs_ir), rir_type="electrical"
+                )
             )
         )
-    )
-
-    rir16 = AF.resample(torch.from_numpy(rir48).float(), fs_ir, SAMPLE_RATE).numpy()
-    reverberant = AF.fftconvolve(torch.from_numpy(speech), torch.from_numpy(rir16)).numpy()[
-        : len(speech)
-    ]
-    # align the direct path so that only the room's smearing is measured
-    delay = int(np.argmax(np.abs(rir16)))
-    reverberant = np.concatenate([reverberant[delay:], np.zeros(delay, dtype=np.float32)])
-    speech_based = sti(speech, reverberant).value
-    assert abs(speech_based - indirect) < 0.05, (speech_based, indirect, pyrato_sti)
+    indirect = sti_from_mtf(mtf.reshape(7, 14)[:6])  # same six bands and weights as ours
     assert abs(indirect - pyrato_sti) < 0.05  # 6-band renormalisation vs pyrato's 7 bands
+    speech_based = sti(speech, _play(speech, rir48)).value
+    assert indirect - 0.15 < speech_based < indirect + 0.02, (speech_based, indirect)
+
+
+def test_sti_orders_rooms_by_reverberation(speech):
+    values = [sti(speech, _play(speech, _room_response(a))).value for a in (0.1, 0.35, 0.6)]
+    assert values[0] < values[1] < values[2], values
+
+
+def test_sti_follows_the_envelope_in_time(speech):
+    """The magnitude-ratio method scored these 0.98 (time reversal) and 0.88 (an
+    unrelated noise carrying the clean envelope 200 ms late); the envelope regression
+    compares the envelopes in time."""
+    from scipy import signal as sps
+
+    assert sti(speech, speech[::-1].copy()).value <= 0.5
+    envelope = sps.sosfiltfilt(
+        sps.butter(2, 30, fs=SAMPLE_RATE, output="sos"), np.abs(sps.hilbert(speech))
+    )
+    carrier = np.random.default_rng(3).standard_normal(len(speech))
+    shift = int(0.2 * SAMPLE_RATE)
+    late = np.concatenate([np.zeros(shift), (envelope * carrier)[:-shift]])
+    assert sti(speech, late).value <= 0.5
 
 
 def test_wer_and_bootstrap():
@@ -139,3 +172,40 @@ def test_wer_and_bootstrap():
     assert n == 200 and lo < mean < hi and mean == pytest.approx(values.mean())
     assert hi - lo < 0.3
     assert bootstrap_ci([np.nan])[3] == 0
+
+
+def test_cluster_bootstrap_resamples_utterances_not_trials():
+    """16 utterances x 20 room trials with a strong utterance effect (as Table 4's
+    trials): resampling trials as independent gives an interval about 3x too narrow."""
+    rng = np.random.default_rng(0)
+    utterance_rate = rng.uniform(0, 1, size=16)
+    success = (rng.uniform(size=(16, 20)) < utterance_rate[:, None]).astype(float)
+    utts = np.repeat(np.arange(16), 20)
+    trials = cluster_bootstrap_ci(success.ravel(), None)
+    clustered = cluster_bootstrap_ci(success.ravel(), utts)
+    assert clustered.mean == pytest.approx(trials.mean)
+    assert (clustered.n, clustered.clusters) == (320, 16)
+    assert (clustered.high - clustered.low) > 2.0 * (trials.high - trials.low)
+    # one item per utterance: the cluster bootstrap is the plain bootstrap
+    single = cluster_bootstrap_ci(utterance_rate, np.arange(16))
+    assert (single.low, single.high) == pytest.approx(bootstrap_ci(utterance_rate)[1:3])
+
+
+def test_weighted_cluster_mean_is_the_corpus_wer():
+    words = np.array([2, 8, 5])
+    wer = np.array([50.0, 0.0, 20.0])  # 1 + 0 + 1 errors in 15 words
+    ci = cluster_bootstrap_ci(wer, ["a", "b", "c"], weights=words)
+    assert ci.mean == pytest.approx(100 * 2 / 15)
+
+
+def test_paired_test_sees_a_consistent_difference_that_marginal_intervals_miss():
+    rng = np.random.default_rng(1)
+    base = rng.normal(2.0, 0.5, size=40)  # utterances differ a lot
+    a, b = base + 0.1 + rng.normal(0, 0.02, size=40), base
+    utts = np.arange(40)
+    ci_a, ci_b = cluster_bootstrap_ci(a, utts), cluster_bootstrap_ci(b, utts)
+    assert ci_a.low < ci_b.high  # marginal intervals overlap
+    diff = paired_difference_ci(a, b, utts)
+    assert diff.low > 0 and diff.mean == pytest.approx(0.1, abs=0.01)
+    with pytest.raises(ValueError):
+        paired_difference_ci(a, b[:-1], utts)

@@ -428,3 +428,29 @@ def evaluate_recognizer(
                 }
             )
     return pd.DataFrame(rows), pd.DataFrame(transcripts)
+
+
+def transcribe_manifest(
+    recognizer: CTCRecognizer, manifest: str, audio_column: str
+) -> pd.DataFrame:
+    """Transcribe every file of a manifest (with ``utt_id``, ``text`` and
+    ``audio_column``); one row per item: ``utt_id,item_id,reference,hypothesis,words,wer``
+    (WER in percent of the item's reference words, so the words-weighted mean is the
+    corpus WER)."""
+    from advspeech.io import read_csv
+
+    frame = read_csv(manifest, required=["utt_id", "text", audio_column])
+    items = frame["mix_id"] if "mix_id" in frame.columns else frame["utt_id"]
+    waves = [read_audio(p)[0][0] for p in frame[audio_column]]
+    hyps = recognizer.transcribe(waves)
+    refs = [str(t) for t in frame["text"]]
+    return pd.DataFrame(
+        {
+            "utt_id": frame["utt_id"],
+            "item_id": items,
+            "reference": refs,
+            "hypothesis": hyps,
+            "words": [len(r.split()) for r in refs],
+            "wer": [100.0 * jiwer.wer(r, h) if r else float("nan") for r, h in zip(refs, hyps, strict=True)],
+        }
+    )

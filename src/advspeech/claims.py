@@ -1,49 +1,63 @@
-"""The paper's claims, checked against our tables and Fig. 3.
+"""The paper's claims, checked against our per-utterance results.
 
-Each claim compares cells of our tables. A comparison "a > b" holds when the means are
-in that order *and* the bootstrap 95 % intervals do not overlap (where they overlap the
-data do not decide it, and the claim is reported as not holding). A claim over several
-cells holds when every comparison does. Output columns:
-``claim_id,artifact,claim,paper_value,our_value,holds``.
+A claim compares systems on the *same* items (mixtures, adversarial examples, room
+trials), so each comparison "a > b" is a paired test: the mean of the per-item
+differences a - b with a cluster-bootstrap 95 % interval over utterances (an
+utterance's noises, SNRs and rooms are resampled together), and it holds when that
+interval lies above 0. Overlapping marginal intervals decide nothing. A claim over
+several comparisons holds when every one does. Output columns:
+``claim_id,artifact,claim,paper_value,our_value,holds``; ``our_value`` gives each
+difference as ``+d [low, high]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
+from advspeech.metrics import Interval, paired_difference_ci
+
+# fewer utterances than this cannot carry a paired claim about a whole test set
+MIN_UTTERANCES = 8
+# a defence "keeps clean WER" when its paired increase over no defence is below this,
+# upper interval end included (a non-inferiority margin, in WER points)
+CLEAN_WER_MARGIN = 2.0
+
 
 @dataclass(frozen=True)
-class Cell:
-    mean: float
-    low: float
-    high: float
+class Comparison:
+    """a - b over the shared items, by utterance-level bootstrap."""
+
+    label: str
+    diff: Interval
+
+    @property
+    def greater(self) -> bool:
+        return bool(self.diff.clusters >= MIN_UTTERANCES and self.diff.low > 0)
 
     def __str__(self) -> str:
-        return f"{self.mean:.2f} [{self.low:.2f}, {self.high:.2f}]"
+        d = self.diff
+        return (
+            f"{self.label}: {d.mean:+.2f} [{d.low:+.2f}, {d.high:+.2f}] "
+            f"({d.n} items, {d.clusters} utt)"
+        )
 
 
-def greater(a: Cell, b: Cell) -> bool:
-    """a > b, decided by the confidence intervals."""
-    return bool(a.mean > b.mean and a.low > b.high)
-
-
-def cells(long: pd.DataFrame, *keys: str) -> Callable[..., Cell]:
-    """Lookup of a table's long form by the values of ``keys`` (in that order) -> Cell:
-    ``cells(t, "system", "metric")`` for Tables 1-3, ``cells(t, "attack", "row",
-    "system")`` for Table 4."""
-    indexed = long.set_index(list(keys))
-
-    def get(*values: str) -> Cell:
-        if values not in indexed.index:
-            raise KeyError(f"no cell {'/'.join(values)}")
-        r = indexed.loc[values]
-        r = r.iloc[0] if isinstance(r, pd.DataFrame) else r
-        return Cell(float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]))
-
-    return get
+def compare(
+    a: pd.DataFrame, b: pd.DataFrame, value: str, keys: list[str], label: str, seed: int = 0
+) -> Comparison:
+    """Paired comparison of column ``value`` of two per-item frames joined on ``keys``
+    (``utt_id`` among them: the cluster)."""
+    joined = a[keys + [value]].merge(b[keys + [value]], on=keys, suffixes=("_a", "_b"))
+    diff = paired_difference_ci(
+        joined[f"{value}_a"].astype(float),
+        joined[f"{value}_b"].astype(float),
+        joined["utt_id"],
+        seed=seed,
+    )
+    return Comparison(label, diff)
 
 
 PAPER = {
@@ -84,32 +98,44 @@ PAPER = {
     "fig3": {"grad": {"none": 7.63, "defended": -2.23}, "evo": {"none": 7.82, "defended": -3.21}},
 }
 SE_COLUMNS = ["w/o SE", "SE_DNN", "SE_U-Net_W", "SE_U-Net_At"]
+SCORE_KEYS = ["utt_id", "item_id"]
+TRIAL_KEYS = ["utt_id", "room_id"]
 
 
 def check_claims(
-    table1: pd.DataFrame,
-    table2: pd.DataFrame,
-    table3: pd.DataFrame,
-    table4: pd.DataFrame,
-    fig3: pd.DataFrame,
+    quality: Mapping[str, Mapping[str, pd.DataFrame]],
+    trials: Mapping[tuple[str, str, str], pd.DataFrame],
+    adaptive: Mapping[tuple[str, str], pd.DataFrame],
+    controls: Mapping[tuple[str, str, str], pd.DataFrame],
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """All claims; inputs are the long (``_ci``) tables and Fig. 3's SNR summary
-    (``attack,defence,snr_db,tasr``, the defended row's defence not ``none``)."""
+    """All claims from per-item results:
+
+    - ``quality[table][label]``: per-item scores of Tables 1-3 (``utt_id,item_id,pesq,...``);
+    - ``trials[(attack, victim, defence)]``: Table 4's over-the-air trials
+      (``utt_id,room_id,success,wer``), labels as in the paper;
+    - ``adaptive[(attack, defence)]``: Fig. 3's sweeps (``linf,utt_id,success,skipped``),
+      defence ``none`` and the defended one;
+    - ``controls[(asr, defence, testset)]``: benign per-item WER (``utt_id,item_id,wer``).
+    """
     rows: list[dict] = []
 
-    def add(claim_id, artifact, claim, paper_value, our_value, holds):
+    def add(claim_id, artifact, claim, paper_value, comparisons, holds=None):
         rows.append(
             {
                 "claim_id": claim_id,
                 "artifact": artifact,
                 "claim": claim,
                 "paper_value": paper_value,
-                "our_value": our_value,
-                "holds": bool(holds),
+                "our_value": "; ".join(str(c) for c in comparisons),
+                "holds": bool(all(c.greater for c in comparisons) if holds is None else holds),
             }
         )
 
-    t1, t2, t3 = (cells(t, "system", "metric") for t in (table1, table2, table3))
+    def q(table, a, b, metric):
+        t = quality[table]
+        return compare(t[a], t[b], metric.lower(), SCORE_KEYS, f"{a} - {b}", seed)
+
     se1 = ["DNN", "U-Net_W", "U-Net_At"]
     for metric in ("PESQ", "STI", "STOI", "SNR"):
         add(
@@ -117,24 +143,21 @@ def check_claims(
             "table1",
             f"every SE model raises {metric} over the noisy input (Noisy_D)",
             _paper_quality("table1", "Noisy_D", se1, metric),
-            _ours(t1, "Noisy_D", se1, metric),
-            all(greater(t1(s, metric), t1("Noisy_D", metric)) for s in se1),
+            [q("table1", s, "Noisy_D", metric) for s in se1],
         )
     add(
         "T1-UNET-PESQ",
         "table1",
         "both U-Nets score higher PESQ than the DNN on noisy speech",
         _paper_quality("table1", "DNN", ["U-Net_W", "U-Net_At"], "PESQ"),
-        _ours(t1, "DNN", ["U-Net_W", "U-Net_At"], "PESQ"),
-        all(greater(t1(s, "PESQ"), t1("DNN", "PESQ")) for s in ("U-Net_W", "U-Net_At")),
+        [q("table1", s, "DNN", "PESQ") for s in ("U-Net_W", "U-Net_At")],
     )
     add(
         "T2-SNR",
         "table2",
         "noisy-trained SE raises the SNR of adversarial examples",
         _paper_quality("table2", "Noisy_adv", se1, "SNR"),
-        _ours(t2, "Noisy_adv", se1, "SNR"),
-        all(greater(t2(s, "SNR"), t2("Noisy_adv", "SNR")) for s in se1),
+        [q("table2", s, "Noisy_adv", "SNR") for s in se1],
     )
     for metric in ("PESQ", "STOI", "STI"):
         add(
@@ -142,8 +165,7 @@ def check_claims(
             "table2",
             f"noisy-trained SE lowers {metric} of adversarial examples",
             _paper_quality("table2", "Noisy_adv", se1, metric),
-            _ours(t2, "Noisy_adv", se1, metric),
-            all(greater(t2("Noisy_adv", metric), t2(s, metric)) for s in se1),
+            [q("table2", "Noisy_adv", s, metric) for s in se1],
         )
     twins = {"DNN_T": "DNN", "U-Net_T_W": "U-Net_W", "U-Net_T_At": "U-Net_At"}
     for metric in ("PESQ", "STOI"):
@@ -156,18 +178,35 @@ def check_claims(
                 f"{t}: {PAPER['table3'][t][metric]:.2f} vs {PAPER['table2'][n][metric]:.2f}"
                 for t, n in twins.items()
             ),
-            "; ".join(f"{t}: {t3(t, metric)} vs {t2(n, metric)}" for t, n in twins.items()),
-            all(greater(t3(t, metric), t2(n, metric)) for t, n in twins.items()),
+            [
+                compare(
+                    quality["table3"][t],
+                    quality["table2"][n],
+                    metric.lower(),
+                    SCORE_KEYS,
+                    f"{t} - {n}",
+                    seed,
+                )
+                for t, n in twins.items()
+            ],
         )
     add(
         "T3-PESQ",
         "table3",
         "adversarially trained SE raises PESQ of adversarial examples over Noisy_adv",
         _paper_quality("table3", "Noisy_adv", list(twins), "PESQ"),
-        _ours(t3, "Noisy_adv", list(twins), "PESQ"),
-        all(greater(t3(t, "PESQ"), t3("Noisy_adv", "PESQ")) for t in twins),
+        [q("table3", t, "Noisy_adv", "PESQ") for t in twins],
     )
-    t4 = cells(table4, "attack", "row", "system")
+
+    def t4(attack, victim, a, b, measure):
+        column = "success" if measure == "RoSA" else "wer"
+        scale = 100.0 if measure == "RoSA" else 1.0
+        fa = trials[(attack, victim[0], a)].assign(v=lambda d: scale * d[column].astype(float))
+        fb = trials[(attack, victim[1], b)].assign(v=lambda d: scale * d[column].astype(float))
+        label = f"{a} - {b}" if victim[0] == victim[1] else f"{victim[0]} - {victim[1]}"
+        return compare(fa, fb, "v", TRIAL_KEYS, label, seed)
+
+    plain, twin = ("ASR", "ASR"), ("ASR", "ASR+AdvT")
     for attack, paper in PAPER["table4"].items():
         no_se, with_se = SE_COLUMNS[0], SE_COLUMNS[1:]
         add(
@@ -175,17 +214,14 @@ def check_claims(
             "table4",
             f"{attack}: every AdvT SE model lowers RoSA of the undefended recogniser",
             _paper_row(paper["RoSA_ASR"]),
-            _ours_row(t4, attack, "RoSA_ASR"),
-            all(greater(t4(attack, "RoSA_ASR", no_se), t4(attack, "RoSA_ASR", s)) for s in with_se),
+            [t4(attack, plain, no_se, s, "RoSA") for s in with_se],
         )
-        at = t4(attack, "RoSA_ASR", "SE_U-Net_At")
         add(
             f"T4-{attack}-UNETAT-LOWEST",
             "table4",
             f"{attack}: U-Net_At gives the lowest RoSA of the SE models",
             _paper_row(paper["RoSA_ASR"]),
-            _ours_row(t4, attack, "RoSA_ASR"),
-            all(greater(t4(attack, "RoSA_ASR", s), at) for s in ("SE_DNN", "SE_U-Net_W")),
+            [t4(attack, plain, s, "SE_U-Net_At", "RoSA") for s in ("SE_DNN", "SE_U-Net_W")],
         )
         for measure in ("RoSA", "WER"):
             add(
@@ -193,32 +229,50 @@ def check_claims(
                 "table4",
                 f"{attack}: adversarial training of the recogniser lowers {measure} (w/o SE)",
                 f"{paper[measure + '_ASR'][0]:.2f} -> {paper[measure + '_ASR+AdvT'][0]:.2f}",
-                f"{t4(attack, measure + '_ASR', no_se)} -> {t4(attack, measure + '_ASR+AdvT', no_se)}",
-                greater(
-                    t4(attack, f"{measure}_ASR", no_se), t4(attack, f"{measure}_ASR+AdvT", no_se)
-                ),
+                [t4(attack, twin, no_se, no_se, measure)],
             )
     for attack, paper in PAPER["fig3"].items():
-        part = fig3[fig3["attack"] == attack]
-        if part.empty:
+        sweeps = {d: f for (a, d), f in adaptive.items() if a == attack}
+        if "none" not in sweeps or len(sweeps) < 2:
             continue
-        none = part[part["defence"] == "none"].iloc[0]
-        defended = part[part["defence"] != "none"].iloc[0]
+        defended = next(d for d in sweeps if d != "none")
+        frames = {
+            d: sweeps[d][sweeps[d]["skipped"].fillna("").astype(str) == ""].assign(
+                v=lambda f: 100.0 * f["success"].astype(float), item_id=lambda f: f["linf"]
+            )
+            for d in ("none", defended)
+        }
         add(
             f"F3-{attack.upper()}",
             "fig3",
-            f"{attack}: the defence forces the adaptive attacker to a lower SNR for 100 % TASR",
-            f"{paper['none']:.2f} dB -> {paper['defended']:.2f} dB",
-            f"{none['snr_db']:.2f} dB (TASR {none['tasr']:.0f} %) -> "
-            f"{defended['snr_db']:.2f} dB (TASR {defended['tasr']:.0f} %)",
-            # a lower SNR at full success, or a lower success rate at the best budget;
-            # an attacker who never succeeds, defence or not, cannot show it (its SNR is
-            # then just the largest budget's)
-            none["tasr"] > 0
-            and (
-                (defended["tasr"] < none["tasr"])
-                or (defended["tasr"] == none["tasr"] and defended["snr_db"] < none["snr_db"])
-            ),
+            f"{attack}: at the same budgets the adaptive attacker succeeds less often "
+            f"through {defended} than against the bare recogniser (TASR, paired)",
+            f"100 % TASR at {paper['none']:.2f} dB without, {paper['defended']:.2f} dB with",
+            [
+                compare(
+                    frames["none"],
+                    frames[defended],
+                    "v",
+                    ["utt_id", "item_id"],
+                    f"none - {defended}",
+                    seed,
+                )
+            ],
+        )
+    for (asr, defence, testset), frame in sorted(controls.items()):
+        if defence == "none" or asr != "ds" or testset != "clean":
+            continue
+        diff = compare(
+            frame, controls[(asr, "none", testset)], "wer", SCORE_KEYS, f"{defence} - none", seed
+        )
+        add(
+            f"C-{defence}-CLEAN-WER",
+            "controls",
+            f"{defence} keeps the clean test WER of {asr} within {CLEAN_WER_MARGIN:g} points "
+            "of no defence (upper interval end below the margin)",
+            "not reported",
+            [diff],
+            holds=diff.diff.clusters >= MIN_UTTERANCES and diff.diff.high < CLEAN_WER_MARGIN,
         )
     return pd.DataFrame(
         rows, columns=["claim_id", "artifact", "claim", "paper_value", "our_value", "holds"]
@@ -230,13 +284,5 @@ def _paper_quality(table: str, base: str, systems: list[str], metric: str) -> st
     return f"{base} {p[base][metric]:.2f}; " + "; ".join(f"{s} {p[s][metric]:.2f}" for s in systems)
 
 
-def _ours(get, base: str, systems: list[str], metric: str) -> str:
-    return f"{base} {get(base, metric)}; " + "; ".join(f"{s} {get(s, metric)}" for s in systems)
-
-
 def _paper_row(values: list[float]) -> str:
     return "; ".join(f"{c} {v:.2f}" for c, v in zip(SE_COLUMNS, values, strict=True))
-
-
-def _ours_row(get, attack: str, row: str) -> str:
-    return "; ".join(f"{c} {get(attack, row, c)}" for c in SE_COLUMNS)

@@ -5,15 +5,29 @@ cannot score (silence, too short) is returned as NaN with the reason, never as a
 and never as a zero, so tables count it in n and report it.
 
 STI: no maintained Python package computes the *speech-based* STI, so it is
-implemented here after IEC 60268-16 (ed. 4) with the modulation-spectrum method of
-Houtgast & Steeneken: for each octave band, the intensity envelopes of the clean and the
-degraded signal are compared at the 14 modulation frequencies 0.63-12.5 Hz (1/3-octave
-modulation bands); m(F) = (|Y(F)| / mean_y) / (|X(F)| / mean_x), clipped to [0, 1];
-apparent SNR = 10 log10(m / (1 - m)) clipped to +-15 dB; TI = (SNR + 15) / 30; MTI per
-band = mean TI; STI = sum a_k MTI_k - sum b_k sqrt(MTI_k MTI_k+1) with the male weights.
-At 16 kHz the 8 kHz octave band (5.7-11.3 kHz) exceeds Nyquist, so it is dropped and
-the remaining six bands' weights are renormalised (divided by sum(a) - sum(b) over the
-six bands), so identical signals still give exactly 1.0.
+implemented here after IEC 60268-16 (ed. 4) with the envelope-regression method of
+Ludvigsen, Elberling, Keidser and Poulsen (1990, "Prediction of intelligibility of
+non-linearly processed speech", Acta Otolaryngol. Suppl. 469), as analysed by
+Goldsworthy and Greenberg (2004, "Analysis of speech-based speech transmission index
+methods with implications for nonlinear operations", JASA 116(6)). For each octave band
+the intensity envelopes x(t) of the clean and y(t) of the degraded signal (band-pass,
+square, low-pass at 12.5 Hz, 100 Hz rate) are compared *in time*: y is regressed on x,
+y ~ a x + b, and the transmitted share of the speech modulation is
+m = a mean(x) / mean(y) (clipped to [0, 1]; a <= 0 gives 0). For stationary additive
+noise a = 1 and m = S / (S + N), the classical MTF of noise. Because it follows the
+envelope's time course, a time-reversed copy, or a signal whose envelope is shifted by
+200 ms, scores near 0; the magnitude-ratio method it replaces compared envelope spectra
+in magnitude only and scored them 0.98 and 0.88. Apparent SNR = 10 log10(m / (1 - m))
+clipped to +-15 dB; TI = (SNR + 15) / 30 per band; STI = sum a_k TI_k - sum b_k
+sqrt(TI_k TI_k+1) with the male weights. At 16 kHz the 8 kHz octave band (5.7-11.3 kHz)
+exceeds Nyquist, so it is dropped and the remaining six bands' weights are renormalised
+(divided by sum(a) - sum(b) over the six bands), so identical signals give exactly 1.0.
+
+Known bias: on linear reverberation the regression also sees the phase lag that the
+room adds to the envelope, so it reads lower than the indirect STI of the impulse
+response (by about 0.05-0.13 on the rooms of ``tests/test_metrics.py``; the indirect
+STI is magnitude-only by definition). Tables compare systems on the same items, so the
+bias is shared by the columns.
 """
 
 from __future__ import annotations
@@ -100,7 +114,6 @@ def snr(clean: np.ndarray, degraded: np.ndarray) -> Score:
 # --- STI -----------------------------------------------------------------------------------
 
 OCTAVE_CENTRES = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
-MODULATION_FREQS = (0.63, 0.8, 1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0, 5.0, 6.3, 8.0, 10.0, 12.5)
 STI_ALPHA_MALE = (0.085, 0.127, 0.230, 0.233, 0.309, 0.224, 0.173)
 STI_BETA_MALE = (0.085, 0.078, 0.065, 0.011, 0.047, 0.095)
 _ENVELOPE_RATE = 100.0  # Hz; modulation frequencies stay below 12.5 Hz
@@ -111,55 +124,55 @@ def sti_bands(rate: int) -> int:
     return sum(fc * math.sqrt(2) < rate / 2 for fc in OCTAVE_CENTRES)
 
 
+_ENVELOPE_LOWPASS_HZ = 12.5  # the highest modulation frequency of the STI
+
+
 def _band_envelopes(x: np.ndarray, rate: int, n_bands: int) -> np.ndarray:
-    """Intensity envelopes (n_bands, T) at 100 Hz of the octave bands of ``x``."""
+    """Intensity envelopes (n_bands, T) at 100 Hz of the octave bands of ``x``, low-passed
+    to the STI's modulation range (<= 12.5 Hz)."""
     step = int(round(rate / _ENVELOPE_RATE))
+    lp = signal.butter(4, _ENVELOPE_LOWPASS_HZ, "lowpass", fs=rate, output="sos")
     envs = []
     for fc in OCTAVE_CENTRES[:n_bands]:
         sos = signal.butter(
             4, [fc / math.sqrt(2), fc * math.sqrt(2)], "bandpass", fs=rate, output="sos"
         )
-        band = signal.sosfiltfilt(sos, x)
-        intensity = band**2
-        # low-pass the intensity below 50 Hz before decimating to the envelope rate
-        lp = signal.butter(4, 0.4 * _ENVELOPE_RATE, "lowpass", fs=rate, output="sos")
+        intensity = signal.sosfiltfilt(sos, x) ** 2
         envs.append(np.maximum(signal.sosfiltfilt(lp, intensity)[::step], 0.0))
     return np.asarray(envs)
 
 
-def _modulation_depths(env: np.ndarray) -> np.ndarray:
-    """m(F) (bands, 14) of intensity envelopes, from 1/3-octave modulation bands."""
-    n = env.shape[-1]
-    spec = np.fft.rfft(env, axis=-1)
-    freqs = np.fft.rfftfreq(n, d=1.0 / _ENVELOPE_RATE)
-    mean = env.mean(axis=-1, keepdims=True)
-    out = np.zeros((env.shape[0], len(MODULATION_FREQS)))
-    for j, fm in enumerate(MODULATION_FREQS):
-        sel = (freqs >= fm * 2 ** (-1 / 6)) & (freqs < fm * 2 ** (1 / 6))
-        if not sel.any():  # signal too short to resolve fm: use the nearest bin
-            sel = np.abs(freqs - fm) == np.min(np.abs(freqs - fm))
-        power = np.sum(np.abs(spec[:, sel]) ** 2, axis=-1)
-        out[:, j] = 2.0 * np.sqrt(power) / (n * np.maximum(mean[:, 0], 1e-20))
-    return out
+def envelope_regression_mtf(clean_env: np.ndarray, degraded_env: np.ndarray) -> np.ndarray:
+    """Per band, the share m of the clean envelope's modulation that the degraded
+    envelope carries, by linear regression in time (Ludvigsen et al. 1990):
+    y = a x + b, m = a mean(x) / mean(y), clipped to [0, 1]."""
+    x = clean_env - clean_env.mean(axis=-1, keepdims=True)
+    y = degraded_env - degraded_env.mean(axis=-1, keepdims=True)
+    slope = np.sum(x * y, axis=-1) / np.maximum(np.sum(x * x, axis=-1), 1e-30)
+    m = slope * clean_env.mean(axis=-1) / np.maximum(degraded_env.mean(axis=-1), 1e-30)
+    return np.clip(np.nan_to_num(m, nan=0.0), 0.0, 1.0)
 
 
 def sti(clean: np.ndarray, degraded: np.ndarray, rate: int = SAMPLE_RATE) -> Score:
-    """Speech-based STI of ``degraded`` against ``clean`` (see module docstring)."""
+    """Speech-based STI of ``degraded`` against ``clean`` by envelope regression (see
+    module docstring); the two must be time-aligned, as every pair this workflow scores
+    is."""
     clean, degraded = _equal_length(clean, degraded)
     if np.max(np.abs(clean)) < 1e-6:
         return Score(float("nan"), "silent reference")
     if len(clean) < rate:  # below ~1 s the 0.63 Hz modulation is meaningless
         return Score(float("nan"), "shorter than 1 s for STI")
     n_bands = sti_bands(rate)
-    m_clean = _modulation_depths(_band_envelopes(clean, rate, n_bands))
-    m_deg = _modulation_depths(_band_envelopes(degraded, rate, n_bands))
-    ratio = np.clip(m_deg / np.maximum(m_clean, 1e-12), 0.0, 1.0)
-    return Score(sti_from_mtf(ratio))
+    m = envelope_regression_mtf(
+        _band_envelopes(clean, rate, n_bands), _band_envelopes(degraded, rate, n_bands)
+    )
+    return Score(sti_from_mtf(m[:, None]))
 
 
 def sti_from_mtf(mtf: np.ndarray) -> float:
-    """STI from a modulation transfer matrix (bands, 14) with the male weights,
-    renormalised to the bands present (identical signals -> 1.0)."""
+    """STI from a modulation transfer matrix (bands, modulation frequencies; 14 for the
+    indirect method, 1 for envelope regression) with the male weights, renormalised to
+    the bands present (identical signals -> 1.0)."""
     with np.errstate(divide="ignore"):
         apparent_snr = 10.0 * np.log10(mtf / np.maximum(1.0 - mtf, 1e-12))
     apparent_snr = np.clip(
@@ -184,17 +197,77 @@ def wer_percent(reference: str, hypothesis: str) -> float:
 
 
 # --- confidence intervals ------------------------------------------------------------------
+#
+# Trials of one utterance (its noises, SNRs, rooms) are correlated: resampling them as if
+# independent makes intervals too narrow. Every interval here resamples utterances
+# (clusters) with all their items, and a comparison of two systems on the same items
+# bootstraps the per-utterance paired differences.
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float  # mean over the finite items
+    low: float
+    high: float
+    n: int  # finite items
+    clusters: int  # utterances they belong to
+
+
+def cluster_bootstrap_ci(
+    values: Sequence[float],
+    clusters: Sequence[object] | None = None,
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+    weights: Sequence[float] | None = None,
+) -> Interval:
+    """(Weighted) mean of the finite ``values`` with a percentile cluster-bootstrap
+    interval: each replicate draws clusters (utterances) with replacement and takes the
+    mean over all items of the drawn clusters. ``clusters=None`` makes every item its own
+    cluster. ``weights`` (e.g. reference words, so that per-utterance WERs average to
+    the corpus WER) default to one per item."""
+    x = np.asarray(values, dtype=np.float64)
+    groups = np.arange(x.size) if clusters is None else np.asarray(clusters)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
+    if groups.shape != x.shape or w.shape != x.shape:
+        raise ValueError(f"{x.size} values, {groups.size} cluster labels, {w.size} weights")
+    keep = np.isfinite(x) & (w > 0)
+    x, groups, w = x[keep], groups[keep], w[keep]
+    if x.size == 0:
+        return Interval(float("nan"), float("nan"), float("nan"), 0, 0)
+    _, index = np.unique(groups, return_inverse=True)
+    sums = np.bincount(index, weights=w * x)
+    totals = np.bincount(index, weights=w)
+    rng = np.random.default_rng(seed)
+    draw = rng.integers(0, sums.size, size=(n_boot, sums.size))
+    means = sums[draw].sum(axis=1) / totals[draw].sum(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
+    mean = float(np.sum(w * x) / np.sum(w))
+    return Interval(mean, float(lo), float(hi), int(x.size), int(sums.size))
 
 
 def bootstrap_ci(
     values: Sequence[float], n_boot: int = 2000, level: float = 0.95, seed: int = 0
 ) -> tuple[float, float, float, int]:
-    """Mean of the finite values with a percentile bootstrap CI: (mean, low, high, n)."""
-    x = np.asarray(values, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(n_boot, x.size))].mean(axis=1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(x.mean()), float(lo), float(hi), int(x.size)
+    """Mean of independent finite values with a percentile bootstrap CI: (mean, low,
+    high, n). For items grouped by utterance use :func:`cluster_bootstrap_ci`."""
+    ci = cluster_bootstrap_ci(values, None, n_boot, level, seed)
+    return ci.mean, ci.low, ci.high, ci.n
+
+
+def paired_difference_ci(
+    a: Sequence[float],
+    b: Sequence[float],
+    clusters: Sequence[object],
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Mean of a - b over items scored by both systems (the same item at the same
+    position), with a cluster-bootstrap interval over utterances: a paired test whose
+    verdict "a > b" is ``low > 0``."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired values differ in shape: {a.shape} vs {b.shape}")
+    return cluster_bootstrap_ci(a - b, clusters, n_boot, level, seed)

@@ -3,7 +3,8 @@
 Tables are written in three shapes (tools read them, keep them exact):
 
 - ``tableN.csv``: the paper's wide shape, numeric means, first column ``metric``;
-- ``tableN_ci.csv``: long form ``system,metric,mean,ci_low,ci_high,n,n_missing``;
+- ``tableN_ci.csv``: long form ``system,metric,mean,ci_low,ci_high,n,n_missing,
+  n_utterances``;
 - ``tableN.md``: mean [95 % CI] in the paper's layout, with n and missing counts.
 """
 
@@ -18,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from advspeech.io import DataError, atomic_path, read_audio, read_csv
-from advspeech.metrics import bootstrap_ci, pesq_many, snr, sti, stoi
+from advspeech.metrics import cluster_bootstrap_ci, pesq_many, snr, sti, stoi
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def quality_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tables 1-3: rows PESQ/STI/STOI/SNR, one column per system (label -> scores CSV).
 
+    Intervals resample utterances (a mixture's noise and SNR variants stay together).
     Returns (wide table of means, long table with bootstrap CIs and counts).
     """
     long_rows = []
@@ -84,16 +86,17 @@ def quality_table(
         scores = pd.read_csv(path)
         for metric in METRICS:
             values = scores[metric.lower()].to_numpy(dtype=float)
-            mean, lo, hi, n = bootstrap_ci(values, n_boot=n_boot, seed=seed)
+            ci = cluster_bootstrap_ci(values, scores["utt_id"], n_boot=n_boot, seed=seed)
             long_rows.append(
                 {
                     "system": label,
                     "metric": metric,
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "n": n,
-                    "n_missing": int(len(values) - n),
+                    "mean": ci.mean,
+                    "ci_low": ci.low,
+                    "ci_high": ci.high,
+                    "n": ci.n,
+                    "n_missing": int(len(values) - ci.n),
+                    "n_utterances": ci.clusters,
                 }
             )
     long = pd.DataFrame(long_rows)
@@ -120,7 +123,7 @@ def markdown_table(long: pd.DataFrame, systems: Sequence[str], title: str, note:
     lines.append(
         "| n | " + " | ".join(n_cell(long[long["system"] == system]) for system in systems) + " |"
     )
-    lines += ["", "Cells: mean [bootstrap 95 % CI]. " + note]
+    lines += ["", "Cells: mean [95 % CI, bootstrap over utterances]. " + note]
     return "\n".join(lines) + "\n"
 
 
@@ -159,7 +162,8 @@ def robustness_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Table 4 from over-the-air trial files keyed by (attack label, victim label,
     defence label), victim labels ``ASR``/``ASR+AdvT``. RoSA = % of trials decoded exactly
-    as the target; WER = mean per-trial WER (%). Returns (wide, long with CIs)."""
+    as the target; WER = mean per-trial WER (%). Intervals resample utterances with all
+    their room trials (a cluster bootstrap). Returns (wide, long with CIs)."""
     long_rows = []
     for (attack, victim, defence), path in trial_files.items():
         trials = pd.read_csv(path)
@@ -167,16 +171,19 @@ def robustness_table(
             ("RoSA", 100.0 * trials["success"].astype(float)),
             ("WER", trials["wer"].astype(float)),
         ):
-            mean, lo, hi, n = bootstrap_ci(values.to_numpy(), n_boot=n_boot, seed=seed)
+            ci = cluster_bootstrap_ci(
+                values.to_numpy(), trials["utt_id"], n_boot=n_boot, seed=seed
+            )
             long_rows.append(
                 {
                     "attack": attack,
                     "row": f"{measure}_{victim}",
                     "system": defence,
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "n": n,
+                    "mean": ci.mean,
+                    "ci_low": ci.low,
+                    "ci_high": ci.high,
+                    "n": ci.n,
+                    "n_utterances": ci.clusters,
                 }
             )
     long = pd.DataFrame(long_rows)
@@ -204,9 +211,13 @@ def robustness_markdown(long: pd.DataFrame, defences: Sequence[str], title: str)
                 r = part[(part["row"] == row) & (part["system"] == d)].iloc[0]
                 cells.append(f"{r['mean']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]")
             lines.append(f"| {row} | " + " | ".join(cells) + " |")
-        n = int(part["n"].min())
-        lines += ["", f"n = {n} over-the-air trials per cell (at least)", ""]
-    lines.append("Cells: percent, mean [bootstrap 95 % CI].")
+        n, utts = int(part["n"].min()), int(part["n_utterances"].min())
+        lines += [
+            "",
+            f"n = {n} over-the-air trials of at least {utts} utterances per cell",
+            "",
+        ]
+    lines.append("Cells: percent, mean [95 % CI, bootstrap over utterances].")
     return "\n".join(lines) + "\n"
 
 
@@ -362,3 +373,62 @@ def audio_page(panels: Mapping[str, np.ndarray], path: str | Path, title: str) -
         f"<h1>{html.escape(title)}</h1><ul>{''.join(items)}</ul></body></html>\n"
     )
     write_text(path, page)
+
+
+# --- benign controls ------------------------------------------------------------------------
+
+CONTROLS_COLUMNS = ["asr", "defence", "testset", "wer", "ci_low", "ci_high", "n", "n_utterances"]
+
+
+def benign_controls_table(
+    items: Mapping[tuple[str, str, str], pd.DataFrame], n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Corpus WER (%) per (asr, defence, testset) from per-item WERs
+    (``utt_id,words,wer``), with an interval from a bootstrap over utterances."""
+    rows = []
+    for (asr, defence, testset), frame in items.items():
+        ci = cluster_bootstrap_ci(
+            frame["wer"].astype(float),
+            frame["utt_id"],
+            n_boot=n_boot,
+            seed=seed,
+            weights=frame["words"].astype(float),
+        )
+        rows.append(
+            {
+                "asr": asr,
+                "defence": defence,
+                "testset": testset,
+                "wer": ci.mean,
+                "ci_low": ci.low,
+                "ci_high": ci.high,
+                "n": ci.n,
+                "n_utterances": ci.clusters,
+            }
+        )
+    return pd.DataFrame(rows, columns=CONTROLS_COLUMNS)
+
+
+def controls_markdown(table: pd.DataFrame) -> str:
+    """One row per defence, one column per (recogniser, test set)."""
+    cols = list(dict.fromkeys(zip(table["asr"], table["testset"], strict=True)))
+    lines = [
+        "# Benign controls: WER (%) on clean and noisy test speech through each defence",
+        "",
+        "| defence | " + " | ".join(f"{a} {t}" for a, t in cols) + " |",
+        "|---" * (len(cols) + 1) + "|",
+    ]
+    for defence, part in table.groupby("defence", sort=False):
+        cells = []
+        for asr, testset in cols:
+            r = part[(part["asr"] == asr) & (part["testset"] == testset)].iloc[0]
+            cells.append(f"{r['wer']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]")
+        lines.append(f"| {defence} | " + " | ".join(cells) + " |")
+    n = table.groupby("testset")["n"].max().to_dict()
+    lines += [
+        "",
+        "Cells: corpus WER, [95 % CI, bootstrap over utterances]; items: "
+        + ", ".join(f"{t} {k}" for t, k in n.items())
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"

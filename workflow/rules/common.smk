@@ -308,6 +308,7 @@ def se_training_inputs(wildcards):
 # Test sets an enhancement model can be applied to: name -> (manifest, audio column).
 # adv_<attack>: the attacked test utterances (crafted against ds), skipped ones left out.
 TESTSETS = {
+    "clean": ("results/data/clean/test.csv", "clean_path"),
     "noisy": ("results/data/mix/test.csv", "noisy_path"),
     **{
         f"adv_{attack}": (f"results/attacks/{attack}/ds/test/testset.csv", "adv_path")
@@ -315,6 +316,28 @@ TESTSETS = {
     },
 }
 ADVERSARIAL_TESTSET = f"adv_{config['attacks']['quality_tables_attack']}"
+
+
+# Benign controls: every recogniser's WER on clean and noisy test speech, without a
+# defence and through every enhancement model.
+BENIGN_TESTSETS = ["clean", "noisy"]
+SE_SYSTEMS = [f"{se}_{training}" for se in SE_MODELS for training in ("noisy", "advt")]
+CONTROL_DEFENCES = ["none", *SE_SYSTEMS]
+DEFENCE_PATTERN = "|".join(CONTROL_DEFENCES)
+
+
+def defended_manifest(wildcards):
+    """A benign test set as the recogniser hears it: the set itself (defence 'none') or
+    its enhanced version."""
+    if wildcards.defence == "none":
+        return TESTSETS[wildcards.testset][0]
+    return f"results/enhanced/{wildcards.defence}/{wildcards.testset}.csv"
+
+
+def defended_audio_column(wildcards):
+    if wildcards.defence == "none":
+        return TESTSETS[wildcards.testset][1]
+    return "enhanced_path"
 
 
 def testset_manifest(wildcards):
@@ -426,6 +449,44 @@ def fig2_inputs(wildcards):
     }
 
 
+def claims_sources():
+    """Per-item results behind every claim (claims are paired tests on the same items),
+    input key -> (kind, *paper labels): Tables 1-3's scores, Table 4's trials, Fig. 3's
+    sweeps and the benign controls. Keys are identifiers; labels carry the paper's names."""
+    sources = {}
+    for table, spec in QUALITY_TABLES.items():
+        for i, (label, (system, testset)) in enumerate(spec["systems"].items()):
+            sources[f"{table}_{i}"] = (
+                f"results/scores/{system}/{testset}.csv",
+                ["quality", table, label],
+            )
+    for a, attack in TABLE4_ATTACKS.items():
+        for v, asr in TABLE4_VICTIMS.items():
+            for d, se in TABLE4_DEFENCES.items():
+                sources[f"ota_{attack}_{asr}_{se}"] = (
+                    f"results/ota/{attack}/{asr}/{se}.csv",
+                    ["trials", a, v, d],
+                )
+    for attack in ATTACK_NAMES:
+        for defence in ADAPTIVE_DEFENCES:
+            sources[f"adaptive_{attack}_{defence}"] = (
+                f"results/adaptive/{attack}/{defence}.csv",
+                ["adaptive", attack, defence],
+            )
+    for asr in ASR_MODELS:
+        for defence in CONTROL_DEFENCES:
+            for testset in BENIGN_TESTSETS:
+                sources[f"controls_{asr}_{defence}_{testset}"] = (
+                    f"results/controls/{asr}/{defence}/{testset}.csv",
+                    ["controls", asr, defence, testset],
+                )
+    return sources
+
+
+def claims_inputs(wildcards):
+    return {key: path for key, (path, _) in claims_sources().items()}
+
+
 def quality_table_inputs(wildcards):
     systems = QUALITY_TABLES[wildcards.table]["systems"]
     return {
@@ -467,6 +528,7 @@ PAPER_ARTIFACTS = [
     "results/fig2.png",
     "results/audio_examples.html",
     "results/fig3.png",
+    "results/controls.csv",
     "results/claims.csv",
 ]
 

@@ -117,11 +117,7 @@ rule fig3:
 
 rule claims:
     input:
-        table1="results/table1_ci.csv",
-        table2="results/table2_ci.csv",
-        table3="results/table3_ci.csv",
-        table4="results/table4_ci.csv",
-        fig3="results/fig3_snr.csv",
+        unpack(claims_inputs),
         code=lib("claims"),
     output:
         report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
@@ -131,5 +127,8 @@ rule claims:
         "benchmarks/claims.tsv"
     conda:
         "../../envs/render.yaml"
+    params:
+        sources={key: labels for key, (_, labels) in claims_sources().items()},
+        seed=config["seed"],
     script:
         "../scripts/claims.py"
