@@ -4,8 +4,12 @@
 is band-passed to 1-4 kHz (rFFT mask), added to the utterance, the sum is convolved
 with an impulse response drawn from the *attack* rooms, rescaled to the clean peak, and
 recording noise is added; the loss is the CTC loss of the target phrase averaged over
-several rooms a step (expectation over transformations, Eq. 3) plus ``eps ||v||^2``;
-Adam updates v, which is projected onto an l_inf ball. Every ``check_every`` steps the
+several rooms a step (expectation over transformations, Eq. 3) plus ``l2_weight`` times
+the mean square of the played perturbation BPF(v) (Eq. 3's ||v|| term; 0 by default,
+where the bound alone limits the perturbation). Adam updates v, and v is then scaled
+so that the perturbation *as played*, BPF(v), stays within the l_inf bound: the bound
+holds for what is added to the speech, not for v before its band-pass (scaling keeps
+the perturbation inside the band, where clipping would not). Every ``check_every`` steps the
 current example is played in ``check_rooms`` attack rooms drawn afresh (uniformly, not
 the hard rooms the step optimises) and decoded: it counts as a success when the target
 is decoded exactly in more than half of them (Yakura's criterion), but it keeps being
@@ -54,9 +58,9 @@ class RobustAttackConfig:
     steps: int = 600
     lr: float = 0.005
     linf: float = 0.1
-    l2_weight: float = 0.0  # eps of Eq. 3 on ||v||^2 (per sample)
+    l2_weight: float = 0.0  # eps of Eq. 3 on the mean square of the played BPF(v)
     check_every: int = 10
-    check_rooms: int = 16  # fresh attack rooms decoded at each check
+    check_rooms: int = 16  # fresh attack rooms decoded at each check (distinct rooms)
     stop_fraction: float = 1.0  # of the check rooms that must decode the target to stop
     stop_checks: int = 1  # consecutive checks that must meet stop_fraction to stop
     ota: OverTheAirConfig = OverTheAirConfig()
@@ -66,7 +70,7 @@ class RobustAttackConfig:
 class AttackResult:
     adversarial: np.ndarray  # x + BPF(v): the file the attacker plays
     steps: int
-    queries: int
+    queries: int  # every signal the victim processed for the attacker (forward passes)
     seconds: float
     success: bool  # target in > half the check rooms at the last check
     success_digital: bool  # target decoded from the file itself, no room
@@ -234,8 +238,8 @@ def _attack_batch(
             ]
         )
         noise = _room_noise(row_gens, lens_cpu, k, width, sigma).to(device)
-        v_rows = v[rows_d, :width]
-        perturbed = _adversarial(x[rows_d, :width], v_rows, lens_cpu, band)
+        played = _bandpass_rows(v[rows_d, :width], lens_cpu, band)
+        perturbed = (x[rows_d, :width] + played).clamp(-1, 1)
         rep_len = lens.repeat_interleave(k)
         heard = play_in_rooms(
             perturbed.repeat_interleave(k, dim=0),
@@ -247,7 +251,7 @@ def _attack_batch(
         trial_loss = per_trial.detach().cpu().clamp(min=1e-3)  # one device sync a step
         for j, i in enumerate(rows.tolist()):
             room_loss[i, rooms[j]] = 0.5 * room_loss[i, rooms[j]] + 0.5 * trial_loss[j]
-        l2 = (v_rows * mask[rows_d, :width]).pow(2).sum(dim=-1) / lens
+        l2 = played.pow(2).sum(dim=-1) / lens
         loss = (per_trial.mean(dim=1) + cfg.l2_weight * l2).sum()
         opt.zero_grad()
         loss.backward()
@@ -256,9 +260,9 @@ def _attack_batch(
         frozen = v.detach()[stopped].clone()
         opt.step()
         with torch.no_grad():
-            v.clamp_(-cfg.linf, cfg.linf)
             v.mul_(mask)
             v[stopped] = frozen
+            _bound_played(v, rows_d, lens_cpu, width, band, cfg.linf)
         steps_used[active] = step
         if step % cfg.check_every == 0 or step == cfg.steps:
             with torch.no_grad():
@@ -274,6 +278,7 @@ def _attack_batch(
             passed_in_a_row[rows] = torch.where(passed, passed_in_a_row[rows] + 1, 0)
             active[rows] = passed_in_a_row[rows] < cfg.stop_checks
     seconds = time.time() - t0
+    check_rooms = min(cfg.check_rooms, len(rirs))  # distinct rooms per check
     with torch.no_grad():
         adversarial = _adversarial(x, v, lengths_cpu, band).cpu().numpy()
     files = [adversarial[i, : len(waves[i])] for i in range(b)]
@@ -282,13 +287,22 @@ def _attack_batch(
         AttackResult(
             adversarial=files[i],
             steps=int(steps_used[i]),
-            queries=int(steps_used[i]) * k + int(checks_used[i]) * cfg.check_rooms,
+            # gradient queries, check decodes and the final digital transcription
+            queries=int(steps_used[i]) * k + int(checks_used[i]) * check_rooms + 1,
             seconds=seconds / b,
             success=bool(success[i]),
             success_digital=digital[i] == target,
         )
         for i in range(b)
     ]
+
+
+def _bound_played(v, rows, lengths, width, band, linf) -> None:
+    """Scale each row of ``v`` (in place) so that its band-passed version, the
+    perturbation as played, has peak at most ``linf``."""
+    peak = _bandpass_rows(v[rows, :width], lengths, band).abs().amax(dim=-1)
+    scale = (linf / peak.clamp(min=1e-12)).clamp(max=1.0)
+    v[rows] *= scale[:, None]
 
 
 def _adversarial(x, v, lengths, band) -> torch.Tensor:
@@ -306,11 +320,13 @@ def _room_noise(gens, lengths, count: int, n: int, sigma: float) -> torch.Tensor
 
 
 def _check_in_rooms(recognizer, perturbed, lengths, room_bank, sigma, gens, target, cfg):
-    """Fraction of ``cfg.check_rooms`` freshly drawn attack rooms (+ noise) in which each
-    example's current ``perturbed`` signal (x + BPF(v)) decodes exactly as ``target``."""
-    b, c, n = perturbed.shape[0], cfg.check_rooms, perturbed.shape[-1]
+    """Fraction of ``cfg.check_rooms`` freshly drawn, distinct attack rooms (+ noise) in
+    which each example's current ``perturbed`` signal (x + BPF(v)) decodes exactly as
+    ``target``."""
+    b, n = perturbed.shape[0], perturbed.shape[-1]
+    c = min(cfg.check_rooms, len(room_bank))
     rooms = torch.stack(
-        [torch.randint(len(room_bank), (c,), generator=gens[i]) for i in range(b)]
+        [torch.randperm(len(room_bank), generator=gens[i])[:c] for i in range(b)]
     ).reshape(-1)
     noise = _room_noise(gens, lengths, c, n, sigma)
     rep_len = lengths.repeat_interleave(c)

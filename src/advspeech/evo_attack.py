@@ -28,8 +28,9 @@ this dimension (tens of thousands of samples), so three choices make it work:
 
 The search stops per example as soon as the elite is decoded exactly as the target (the
 ``success_digital`` criterion); ``success`` additionally plays the final file in
-``rooms_per_check`` attack rooms (Yakura's criterion, like ``grad``). Queries are counted
-per candidate signal transcribed.
+``rooms_per_check`` distinct attack rooms (Yakura's criterion, like ``grad``). Queries
+count every signal the victim processes: the candidates, the final file's transcription
+and its room checks.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EvolutionaryAttackConfig:
-    queries: int = 6000  # per example (candidates transcribed)
+    queries: int = 6000  # per example: every signal the victim processes
     population: int = 48  # candidates a generation (even: antithetic pairs)
     sigma: float = 0.3  # mutation scale, relative to the mean envelope level
     lr: float = 0.3  # Adam on the log-envelope
@@ -187,8 +188,14 @@ def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
     searches = [_Search(w, cfg, s) for w, s in zip(waves, seeds, strict=True)]
     mfcc_distance = _MFCCDistance()
     half = cfg.population // 2
+    # the budget covers the final file's transcription and room checks too
+    reserve = 1 + min(cfg.rooms_per_check, len(rirs))
     while True:
-        active = [s for s in searches if not s.done and s.queries + cfg.population <= cfg.queries]
+        active = [
+            s
+            for s in searches
+            if not s.done and s.queries + cfg.population + reserve <= cfg.queries
+        ]
         if not active:
             break
         candidates, noises = [], []
@@ -249,12 +256,12 @@ def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
     seconds = (time.time() - t0) / len(searches)
     files = [s.signal(s.elite[None], cfg.linf)[0].numpy() for s in searches]
     digital = recognizer.transcribe(files)
-    robust = _room_check(recognizer, files, target, rirs, cfg, seeds)
+    robust, checks = _room_check(recognizer, files, target, rirs, cfg, seeds)
     return [
         AttackResult(
             adversarial=f,
             steps=s.generations,
-            queries=s.queries,
+            queries=s.queries + 1 + checks,
             seconds=seconds,
             success=ok,
             success_digital=d == target,
@@ -263,16 +270,18 @@ def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
     ]
 
 
-def _room_check(recognizer, files, target, rirs, cfg, seeds) -> list[bool]:
-    """Yakura's criterion in ``rooms_per_check`` attack rooms (False without rooms)."""
+def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool], int]:
+    """Yakura's criterion in ``rooms_per_check`` distinct attack rooms (False without
+    rooms), and the rooms each file was played in (its queries)."""
     from advspeech.attacks import play_in_rooms
 
-    if not rirs or cfg.rooms_per_check < 1:
-        return [False] * len(files)
+    count = min(cfg.rooms_per_check, len(rirs))
+    if count < 1:
+        return [False] * len(files), 0
     trials, owners = [], []
     for i, (f, seed) in enumerate(zip(files, seeds, strict=True)):
         rng = np.random.default_rng(int(seed))
-        for r in rng.choice(len(rirs), size=cfg.rooms_per_check, replace=True):
+        for r in rng.choice(len(rirs), size=count, replace=False):
             x = torch.from_numpy(f)[None]
             noise = torch.from_numpy(
                 rng.standard_normal(len(f)).astype(np.float32) * cfg.noise_std
@@ -284,7 +293,7 @@ def _room_check(recognizer, files, target, rirs, cfg, seeds) -> list[bool]:
     hits = np.zeros(len(files))
     for i, t in zip(owners, texts, strict=True):
         hits[i] += t == target
-    return [bool(h > cfg.rooms_per_check / 2) for h in hits]
+    return [bool(h > count / 2) for h in hits], count
 
 
 @torch.no_grad()
