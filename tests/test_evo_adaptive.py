@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from advspeech.adaptive import EnhancedRecognizer, snr_at_full_success, tasr_curve
-from advspeech.asr import CTCRecognizer, build_asr
+from advspeech.asr import CTCRecognizer, build_asr, pad_batch
 from advspeech.evo_attack import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack, query
 from advspeech.se import build_se
 from advspeech.torchutil import seed_everything
@@ -92,7 +92,7 @@ def test_evo_records_skips_and_refuses_bad_settings():
 def test_the_composite_passes_gradients_through_the_enhancer():
     seed_everything(0)
     enhancer = build_se("waveunet", {"layers": 3, "filters": 4})
-    composite = EnhancedRecognizer(enhancer, _victim(), torch.device("cpu"))
+    composite = EnhancedRecognizer(enhancer, _victim(), torch.device("cpu"), segment=4096)
     x = torch.from_numpy(_waves()[0])[None].requires_grad_(True)
     loss = composite.loss(x, torch.tensor([x.shape[1]]), [TARGET])
     loss.sum().backward()
@@ -118,3 +118,27 @@ def test_tasr_curve_and_the_snr_of_full_success():
     assert snr_at_full_success(curve) == (1.0, 100.0)
     never = curve[curve["linf"] < 0.3]
     assert snr_at_full_success(never) == (11.0, 50.0)
+
+
+def test_the_composite_is_the_deployed_defence_per_utterance():
+    """The adaptive attacker's composite transcribes an utterance the same alone and in
+    a batch of other lengths, and as enhance-then-transcribe does (the enhance rule's
+    segment-wise overlap-add): its success rate is the deployed defence's."""
+    from advspeech.se import enhance_signal
+
+    seed_everything(0)
+    enhancer = build_se("unet_at", {"layers": 3, "filters": 4, "attention_levels": [1]})
+    victim = _victim()
+    composite = EnhancedRecognizer(enhancer, victim, torch.device("cpu"), segment=4096)
+    waves = _waves((3000, 9000, 12500), seed=5)  # shorter and longer than a segment
+    batch, lengths = pad_batch(waves)
+    together, _ = composite.log_probs(batch, lengths)  # (time, batch, classes)
+    for i, w in enumerate(waves):
+        alone, frames = composite.log_probs(torch.from_numpy(w)[None], torch.tensor([len(w)]))
+        n = int(frames[0])
+        torch.testing.assert_close(together[:n, i], alone[:n, 0], atol=1e-4, rtol=1e-4)
+    enhanced = [enhance_signal(enhancer, torch.from_numpy(w), 4096, "cpu").numpy() for w in waves]
+    assert composite.transcribe(waves) == victim.transcribe(enhanced)
+    grad_input = torch.from_numpy(waves[2])[None].requires_grad_(True)
+    composite.loss(grad_input, torch.tensor([len(waves[2])]), [TARGET]).sum().backward()
+    assert grad_input.grad.abs().sum() > 0  # differentiable through the overlap-add

@@ -209,3 +209,73 @@ def test_l1_stft_loss_is_zero_for_a_perfect_estimate_and_grows_with_the_error():
 def test_unknown_loss_is_refused_naming_the_key():
     with pytest.raises(ValueError, match="loss 'sisnr'"):
         build_se("waveunet", {**TINY["waveunet"], "loss": "sisnr"})
+
+
+def _write_pairs(folder, seed: int, n: int = 4):
+    """A manifest of n (noisy, clean) pairs of 0.5 s, written as 16-bit WAV."""
+    import numpy as np
+    import pandas as pd
+
+    from advspeech.io import write_audio
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        clean = 0.1 * rng.standard_normal(8000).astype(np.float32)
+        noisy = clean + 0.05 * rng.standard_normal(8000).astype(np.float32)
+        write_audio(folder / f"c{i}.wav", clean, 16000)
+        write_audio(folder / f"n{i}.wav", noisy, 16000)
+        rows.append(
+            {
+                "utt_id": f"u{i}",
+                "clean_path": folder / f"c{i}.wav",
+                "noisy_path": folder / f"n{i}.wav",
+            }
+        )
+    pd.DataFrame(rows).to_csv(folder / "pairs.csv", index=False)
+    return str(folder / "pairs.csv")
+
+
+@pytest.mark.parametrize("change_data", [False, True])
+def test_a_killed_training_resumes_only_on_unchanged_data(
+    tmp_path, monkeypatch, caplog, change_data
+):
+    """The resume fingerprint holds the content of the training data: the same paths with
+    new audio behind them (an upstream change) start afresh, unchanged data resumes."""
+    import logging
+
+    from advspeech import se_train
+
+    manifest = _write_pairs(tmp_path, seed=0)
+    kwargs = dict(
+        name="waveunet",
+        model_cfg={"layers": 2, "filters": 4},
+        train_cfg={"steps": 4, "batch_size": 2, "segment": 4096, "eval_every": 2, "patience": 9},
+        train_manifest=manifest,
+        dev_manifest=manifest,
+        adversarial_manifests=[],
+        init_model=None,
+        out_model=str(tmp_path / "m.pt"),
+        out_history=str(tmp_path / "m.json"),
+        state_path=str(tmp_path / "state.pt"),
+        device="cpu",
+        seed=0,
+    )
+    real_save = ResumableState.save
+
+    def save_then_die(self, state):  # the job is killed right after its first save
+        real_save(self, state)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ResumableState, "save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        se_train.fit_enhancer(**kwargs)
+    monkeypatch.setattr(ResumableState, "save", real_save)
+    assert (tmp_path / "state.pt").exists()
+    if change_data:
+        _write_pairs(tmp_path, seed=1)  # same paths, new audio
+    with caplog.at_level(logging.INFO, logger="advspeech"):
+        se_train.fit_enhancer(**kwargs)
+    resumed = "resuming at step 2" in caplog.text
+    assert resumed is not change_data, caplog.text
+    assert ("starting afresh" in caplog.text) is change_data

@@ -3,9 +3,10 @@
 :class:`EnhancedRecognizer` composes an enhancement model and a recogniser into one
 :class:`~advspeech.asr.Recognizer` (enhance, then recognise). It is differentiable
 end to end, so ``grad`` attacks *through* the enhancement model (white box), and it
-exposes output scores, so ``evo`` queries the composite (black box). The enhancement
-model is applied to the whole (padded) batch at once, the same way for the attack and
-for its success check, so the success rate measured is the composite's.
+exposes output scores, so ``evo`` queries the composite (black box). It is the defence
+as deployed: each utterance is enhanced alone, over its own length, by the same
+segment-wise overlap-add as the ``enhance`` rule (:func:`advspeech.se.overlap_add_enhance`),
+so an utterance's result never depends on its batch-mates or on padding.
 
 :func:`adaptive_sweep` runs an attack over a grid of l_inf budgets, digitally (no room:
 the adaptive attacker feeds the defended recogniser directly), and records per example
@@ -20,15 +21,24 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from advspeech.asr import Recognizer, pad_batch
+from advspeech.se import overlap_add_enhance
 
 
 class EnhancedRecognizer(Recognizer):
-    """``recognizer(enhancer(x))`` as one recogniser."""
+    """``recognizer(enhance(x))`` as one recogniser, ``enhance`` being the ``enhance``
+    rule's per-utterance overlap-add with ``segment``-sample windows."""
 
-    def __init__(self, enhancer: nn.Module, recognizer: Recognizer, device: torch.device):
+    def __init__(
+        self,
+        enhancer: nn.Module,
+        recognizer: Recognizer,
+        device: torch.device,
+        segment: int,
+    ):
         if not getattr(recognizer, "differentiable", False):
             raise TypeError("the composite needs a differentiable recogniser")
         self.enhancer = enhancer.to(device).eval()
@@ -36,11 +46,15 @@ class EnhancedRecognizer(Recognizer):
             p.requires_grad_(False)
         self.recognizer = recognizer
         self.device = device
+        self.segment = segment
         self.differentiable = True
 
     def _enhance(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        mask = torch.arange(waveforms.shape[-1], device=waveforms.device)[None] < lengths[:, None]
-        return self.enhancer(waveforms) * mask
+        rows = [
+            overlap_add_enhance(self.enhancer, waveforms[i, :n], self.segment)
+            for i, n in enumerate(lengths.tolist())
+        ]
+        return torch.stack([F.pad(r, (0, waveforms.shape[-1] - r.shape[0])) for r in rows])
 
     @torch.no_grad()
     def transcribe(self, waveforms: Sequence[np.ndarray | torch.Tensor]) -> list[str]:

@@ -315,6 +315,7 @@ def fit_recognizer(
     from advspeech.asr import build_asr, count_parameters
     from advspeech.io import write_json
     from advspeech.torchutil import (
+        content_digest,
         fingerprint,
         load_checkpoint,
         resolve_device,
@@ -355,7 +356,17 @@ def fit_recognizer(
     )
     state = ResumableState(
         state_path,
-        fingerprint({"model": model_cfg, "train": train_cfg, "seed": seed, "init": init_model}),
+        fingerprint(
+            {
+                "model": model_cfg,
+                "train": train_cfg,
+                "seed": seed,
+                # what it trains on and starts from, by content (paths stay the same
+                # when upstream data or the initial model change)
+                "data": content_digest(train.audio, train.texts, dev.audio, dev.texts, list(rirs)),
+                "init": content_digest(model.state_dict()),
+            }
+        ),
     )
     log.info(
         "training %s parameters on %d utterances (%.2f h) on %s",
@@ -451,6 +462,9 @@ def transcribe_manifest(
             "reference": refs,
             "hypothesis": hyps,
             "words": [len(r.split()) for r in refs],
-            "wer": [100.0 * jiwer.wer(r, h) if r else float("nan") for r, h in zip(refs, hyps, strict=True)],
+            "wer": [
+                100.0 * jiwer.wer(r, h) if r else float("nan")
+                for r, h in zip(refs, hyps, strict=True)
+            ],
         }
     )

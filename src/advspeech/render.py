@@ -171,9 +171,7 @@ def robustness_table(
             ("RoSA", 100.0 * trials["success"].astype(float)),
             ("WER", trials["wer"].astype(float)),
         ):
-            ci = cluster_bootstrap_ci(
-                values.to_numpy(), trials["utt_id"], n_boot=n_boot, seed=seed
-            )
+            ci = cluster_bootstrap_ci(values.to_numpy(), trials["utt_id"], n_boot=n_boot, seed=seed)
             long_rows.append(
                 {
                     "attack": attack,

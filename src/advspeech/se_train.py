@@ -25,6 +25,7 @@ from advspeech.io import DataError, read_audio, write_audio
 from advspeech.se import DNNEnhancer, build_se, enhance_signal
 from advspeech.torchutil import (
     ResumableState,
+    content_digest,
     fingerprint,
     load_checkpoint,
     resolve_device,
@@ -268,8 +269,16 @@ def fit_enhancer(
                 "model": model_cfg,
                 "train": train_cfg,
                 "seed": seed,
-                "adv": list(adversarial_manifests),
-                "init": init_model,
+                # what it trains on and starts from, by content (paths stay the same
+                # when upstream data or the initial model change)
+                "data": content_digest(
+                    train.degraded,
+                    train.clean,
+                    dev.degraded,
+                    dev.clean,
+                    [] if adversarial is None else [adversarial.degraded, adversarial.clean],
+                ),
+                "init": content_digest(model.state_dict()),
             }
         ),
     )

@@ -5,8 +5,9 @@ Checkpoints:
 - *final* models are state dicts saved atomically and loaded with ``weights_only=True``;
 - *resumable* training state (model, optimiser, epoch, history, RNG states) lives outside
   the rule's declared outputs (Snakemake deletes those before a job starts), tagged with
-  a fingerprint of the training parameters so a changed config never resumes a stale run,
-  and is removed once training finishes.
+  a fingerprint of the training parameters *and of the data and initial weights it
+  trains on* (their content, not their paths), so neither a changed config nor changed
+  upstream data ever resumes a stale run, and is removed once training finishes.
 """
 
 from __future__ import annotations
@@ -56,6 +57,35 @@ def fingerprint(params: dict[str, Any]) -> str:
     """Stable hash of training parameters (JSON, sorted keys)."""
     blob = json.dumps(params, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def content_digest(*parts: Any) -> str:
+    """SHA-256 of the content of arrays, tensors, strings and (nested) lists of them, in
+    order: what a model trains on, whatever files it came from."""
+    digest = hashlib.sha256()
+
+    def feed(part: Any) -> None:
+        if isinstance(part, torch.Tensor):
+            part = part.detach().cpu().contiguous().numpy()
+        if isinstance(part, np.ndarray):
+            digest.update(f"{part.dtype}{part.shape}".encode())
+            digest.update(np.ascontiguousarray(part).tobytes())
+        elif isinstance(part, str | bytes | int | float | bool) or part is None:
+            digest.update(repr(part).encode())
+        elif isinstance(part, dict):
+            for key in sorted(part):
+                feed(key)
+                feed(part[key])
+        elif isinstance(part, list | tuple):
+            digest.update(f"[{len(part)}".encode())
+            for item in part:
+                feed(item)
+        else:
+            raise TypeError(f"cannot digest {type(part).__name__}")
+
+    for part in parts:
+        feed(part)
+    return digest.hexdigest()[:16]
 
 
 def save_state_dict(module: torch.nn.Module, path: str | os.PathLike, meta: dict) -> None:

@@ -101,6 +101,7 @@ rule adaptive_attack:
         settings=adaptive_settings,
         budgets=config["attacks"]["adaptive"]["linf"],
         utterances=config["attacks"]["adaptive"]["utterances"],
+        segment=config["se"]["segment"],
         target=config["target_phrase"],
         device=config["device"],
         seed=config["seed"],

@@ -16,7 +16,9 @@ with rule_logging(snakemake.log[0]) as log:
     device = resolve_device(p.device)
     victim = load_recognizer(snakemake.input.model, device)
     if "se" in snakemake.input.keys():  # noqa: SIM118 (Namedlist)
-        victim = EnhancedRecognizer(load_enhancer(snakemake.input.se, device), victim, device)
+        victim = EnhancedRecognizer(
+            load_enhancer(snakemake.input.se, device), victim, device, p.segment
+        )
     clean = select_utterances(
         read_csv(snakemake.input.clean, required=["utt_id", "clean_path", "n_samples"]),
         p.utterances,
