@@ -12,9 +12,9 @@ import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
 from advspeech.metrics import (
+    bootstrap_ci,
     cluster_bootstrap_ci,
     paired_difference_ci,
-    bootstrap_ci,
     pesq_many,
     pesq_wb,
     snr,
