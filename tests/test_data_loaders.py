@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from testkit import make_demand_tree, make_librispeech_tree, tone
+from testkit import make_demand_tree, make_librispeech_tree, tone, write_multichannel
 
 from advspeech import SAMPLE_RATE
 from advspeech.data import (
@@ -34,10 +34,45 @@ def libri(tmp_path):
 
 def test_index_librispeech(libri):
     index = index_librispeech(libri, SUBSETS)
-    assert list(index.columns) == ["utt_id", "speaker", "chapter", "split", "path", "text"]
+    assert list(index.columns) == [
+        "utt_id",
+        "speaker",
+        "chapter",
+        "split",
+        "path",
+        "text",
+        "transliterated",
+    ]
     assert len(index) == 6 and set(index["split"]) == {"train", "test"}
-    # digits are outside the recogniser alphabet: normalisation drops them
-    assert index["text"].iloc[0] == "open the window number"
+    assert index["text"].iloc[0] == "open the window number zero"
+    assert (index["transliterated"] == "").all()
+
+
+def test_transcripts_are_transliterated_and_recorded_or_refused_by_name(libri):
+    trans = libri / "test-clean/121/10/121-10.trans.txt"
+    trans.write_text("121-10-0000 CAFÉ NAÏVE DOOR\n121-10-0001 DON’T OPEN IT\n")
+    index = index_librispeech(libri, SUBSETS).set_index("utt_id")
+    assert index.loc["121-10-0000", "text"] == "cafe naive door"  # was "caf na ve door"
+    assert index.loc["121-10-0000", "transliterated"] == "é->e; ï->i"
+    assert index.loc["121-10-0001", "text"] == "don't open it"
+    trans.write_text("121-10-0000 ROOM 2\n121-10-0001 STRASSE ß\n")
+    with pytest.raises(DataError, match=r"(?s)2 problem.*121-10-0000.*'2'.*121-10-0001.*'ß'"):
+        index_librispeech(libri, SUBSETS)
+
+
+def test_every_bad_file_of_a_corpus_is_named_in_one_error(tmp_path, libri):
+    (libri / "train-clean-100/26/10/26-10-0001.flac").unlink()
+    sf.write(str(libri / "test-clean/121/10/121-10-0009.flac"), tone(1.0, SAMPLE_RATE), SAMPLE_RATE)
+    with pytest.raises(DataError, match=r"(?s)2 problem.*26-10-0001.*121-10-0009") as err:
+        index_librispeech(libri, SUBSETS)
+    assert "26-10.trans.txt:2" in str(err.value)
+    libri2 = make_librispeech_tree(tmp_path / "LS2", {"train-clean-100": {"19": 2, "26": 2}})
+    sf.write(str(libri2 / "train-clean-100/19/10/19-10-0000.flac"), tone(1.0, 8000), 8000)
+    (libri2 / "train-clean-100/26/10/26-10-0001.flac").write_bytes(b"not audio at all")
+    sf.write(str(libri2 / "train-clean-100/26/10/26-10-0000.flac"), np.zeros(16000), SAMPLE_RATE)
+    index = index_librispeech(libri2, {"train": ["train-clean-100"]})
+    with pytest.raises(DataError, match=r"(?s)3 problem.*19-10-0000.*26-10-0000.*26-10-0001"):
+        prepare_clean(index, "train", tmp_path / "o", CleanConfig(), seed=0)
 
 
 def test_audio_without_transcript_is_named(libri):
@@ -106,6 +141,24 @@ def test_demand_loader_and_bad_layouts(tmp_path):
         index_demand(root, {"train": ["PCAFETER"], "test": ["PCAFETER"]}, ["ch01"])
     with pytest.raises(DataError, match=r"environment folder .*NOPE"):
         index_demand(root, {"train": ["NOPE"]}, ["ch01"])
+
+
+def test_a_noise_that_ends_early_is_refused_never_tiled(tmp_path, libri):
+    """A WAV whose header promises more than it holds (5 ms of audio) is a named error,
+    as is a noise shorter than the longest utterance it must cover."""
+    root = make_demand_tree(tmp_path / "D", ["A", "B"], rate=16_000)
+    truncated = root / "B/ch01.wav"
+    data = truncated.read_bytes()
+    truncated.write_bytes(data[: 44 + 2 * 80])  # header + 80 samples; header says 3 s
+    index = index_demand(root, {"train": ["A"], "test": ["B"]}, ["ch01"])
+    with pytest.raises(DataError, match=r"B/ch01\.wav .*0\.005 s.*noise\.min_seconds"):
+        prepare_noise(index, tmp_path / "n")
+    write_multichannel(truncated, 0.05 * np.ones((1, 16_000), np.float32), 16_000)  # 1 s
+    noise = prepare_noise(index, tmp_path / "n2", min_seconds=0.5)
+    index_ls = index_librispeech(libri, SUBSETS)
+    clean, _ = prepare_clean(index_ls, "test", tmp_path / "c", CleanConfig(), seed=0)
+    with pytest.raises(DataError, match=r"B_ch01\.wav has 16000 samples, shorter than"):
+        make_mixtures(clean, noise, "test", [5], "all", tmp_path / "m", seed=0)
 
 
 def test_mixtures_hit_the_target_snr_and_keep_noises_disjoint(tmp_path, libri):

@@ -42,10 +42,11 @@ def test_mixture_snr_within_0p1_db_after_writing(tmp_path, target):
     assert abs(snr_db(c, n) - target) < 0.1
 
 
-def test_take_segment_tiles_short_noise():
+def test_take_segment_refuses_short_noise():
     rng = np.random.default_rng(2)
-    seg = take_segment(np.arange(10, dtype=np.float32), 25, rng)
-    assert len(seg) == 25
+    assert len(take_segment(np.arange(30, dtype=np.float32), 25, rng)) == 25
+    with pytest.raises(ValueError, match="shorter"):
+        take_segment(np.arange(10, dtype=np.float32), 25, rng)
 
 
 def test_resample_and_mixdown_to_16k():

@@ -94,6 +94,9 @@ def write_multichannel(path: Path, audio: np.ndarray, rate: int) -> None:
     sf.write(str(path), audio.T, rate, subtype="PCM_16")
 
 
+_NUMBER_WORDS = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
+
+
 def make_librispeech_tree(root: Path, layout: dict[str, dict[str, int]], rate: int = SAMPLE_RATE):
     """A LibriSpeech-layout tree: ``layout`` maps subset -> {speaker: n utterances}."""
     rng = np.random.default_rng(0)
@@ -111,7 +114,7 @@ def make_librispeech_tree(root: Path, layout: dict[str, dict[str, int]], rate: i
                 import soundfile as sf
 
                 sf.write(str(folder / f"{utt}.flac"), x, rate, subtype="PCM_16")
-                lines.append(f"{utt} OPEN THE WINDOW NUMBER {k}")
+                lines.append(f"{utt} OPEN THE WINDOW NUMBER {_NUMBER_WORDS[k]}")
             (folder / f"{spk}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
     return root
 

@@ -35,7 +35,7 @@ from advspeech.dsp import (
 from advspeech.io import DataError, read_audio, write_audio
 from advspeech.noise import BABBLE, generate_environment
 from advspeech.seeding import rng_for, stable_seed
-from advspeech.text import make_sentence, normalize_transcript
+from advspeech.text import TranscriptError, make_sentence, transliterate
 from advspeech.tts import VoiceSpec, available_variants, synthesize_many
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ SPLITS = ("train", "dev", "test", "babble")
 MIX_SPLITS = ("train", "dev", "test")
 AUDIO_SUFFIXES = (".flac", ".wav")
 
-CORPUS_COLUMNS = ["utt_id", "speaker", "chapter", "split", "path", "text"]
+CORPUS_COLUMNS = ["utt_id", "speaker", "chapter", "split", "path", "text", "transliterated"]
 CLEAN_COLUMNS = [
     "utt_id",
     "speaker",
@@ -212,26 +212,33 @@ def index_librispeech(root: str | Path, subsets: Mapping[str, Sequence[str]]) ->
     """Index a LibriSpeech-layout tree: one row per utterance with its split and text.
 
     ``subsets`` maps a split to the subset folders that make it up, for example
-    ``{"train": ["train-clean-100"], "test": ["test-clean"]}``. Raises
-    :class:`DataError` naming the file for: a missing root or subset, a transcript line
-    whose audio is missing, an audio file that no transcript lists, an empty transcript.
+    ``{"train": ["train-clean-100"], "test": ["test-clean"]}``. Transcripts are brought
+    to the alphabet by :func:`advspeech.text.transliterate` (é -> e, recorded per
+    utterance in ``transliterated``). Raises one :class:`DataError` that names *every*
+    bad file of the tree: a missing root or subset, a transcript line whose audio is
+    missing, an audio file that no transcript lists, an empty transcript, or one with
+    characters that have no faithful spelling in the alphabet.
     """
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"LibriSpeech root {root} does not exist or is not a folder")
-    rows = []
+    rows, problems = [], []
     for split, names in subsets.items():
         for subset in names:
             base = root / subset
             if not base.is_dir():
-                raise DataError(
+                problems.append(
                     f"LibriSpeech subset folder {base} (split {split!r}) does not exist"
                 )
+                continue
             trans_files = sorted(base.glob("*/*/*.trans.txt"))
             if not trans_files:
-                raise DataError(f"no <spk>-<chapter>.trans.txt files under {base}")
+                problems.append(f"no <spk>-<chapter>.trans.txt files under {base}")
             for trans in trans_files:
-                rows.extend(_index_chapter(trans, split))
+                chapter_rows, chapter_problems = _index_chapter(trans, split)
+                rows.extend(chapter_rows)
+                problems.extend(chapter_problems)
+    raise_all(problems, f"the corpus under {root}")
     frame = pd.DataFrame(rows, columns=CORPUS_COLUMNS)
     dup = frame["utt_id"][frame["utt_id"].duplicated()]
     if len(dup):
@@ -239,23 +246,37 @@ def index_librispeech(root: str | Path, subsets: Mapping[str, Sequence[str]]) ->
     return frame.sort_values(["split", "utt_id"]).reset_index(drop=True)
 
 
-def _index_chapter(trans: Path, split: str) -> list[dict]:
+def raise_all(problems: Sequence[str], what: str) -> None:
+    """One :class:`DataError` listing every problem found in ``what`` (none: return), so
+    a corpus with six broken files takes one run to find them, not six."""
+    if problems:
+        listed = "\n  ".join(problems)
+        raise DataError(f"{len(problems)} problem(s) in {what}:\n  {listed}")
+
+
+def _index_chapter(trans: Path, split: str) -> tuple[list[dict], list[str]]:
     folder = trans.parent
     audio = {p.stem: p for p in folder.iterdir() if p.suffix in AUDIO_SUFFIXES}
-    rows, listed = [], set()
+    rows, listed, problems = [], set(), []
     for lineno, line in enumerate(trans.read_text().splitlines(), start=1):
         if not line.strip():
             continue
         utt_id, _, text = line.strip().partition(" ")
-        text = normalize_transcript(text)
+        listed.add(utt_id)
+        try:
+            text, changes = transliterate(text)
+        except TranscriptError as err:
+            problems.append(f"{trans}:{lineno}: {utt_id}: {err}")
+            continue
         if not text:
-            raise DataError(f"{trans}:{lineno}: empty transcript for {utt_id}")
+            problems.append(f"{trans}:{lineno}: empty transcript for {utt_id}")
+            continue
         if utt_id not in audio:
-            raise DataError(
+            problems.append(
                 f"{trans}:{lineno}: transcript for {utt_id} but no audio file "
                 f"{folder / (utt_id + '.flac')}"
             )
-        listed.add(utt_id)
+            continue
         spk, chapter = folder.parent.name, folder.name
         rows.append(
             {
@@ -265,12 +286,13 @@ def _index_chapter(trans: Path, split: str) -> list[dict]:
                 "split": split,
                 "path": str(audio[utt_id]),
                 "text": text,
+                "transliterated": "; ".join(changes),
             }
         )
-    orphans = sorted(set(audio) - listed)
-    if orphans:
-        raise DataError(f"audio without transcript in {trans}: {audio[orphans[0]]}")
-    return rows
+    problems += [
+        f"audio without transcript in {trans}: {audio[u]}" for u in sorted(set(audio) - listed)
+    ]
+    return rows, problems
 
 
 @dataclass(frozen=True)
@@ -292,7 +314,7 @@ def prepare_clean(
 
     Returns (manifest, skipped): utterances outside [min_seconds, max_seconds] are
     skipped with the reason recorded, not silently dropped; unreadable, silent or
-    narrow-band files raise :class:`DataError` naming the file.
+    narrow-band files raise one :class:`DataError` naming every such file of the split.
     """
     out_dir = Path(out_dir)
     rows = index[index["split"] == split]
@@ -303,11 +325,15 @@ def prepare_clean(
             len(rows), cfg.max_utterances, replace=False
         )
         rows = rows.iloc[np.sort(pick)]
-    kept, skipped = [], []
+    kept, skipped, problems = [], [], []
     for row in tqdm(rows.itertuples(index=False), total=len(rows), desc=f"prepare {split}"):
-        audio, rate = read_audio(row.path)
-        channels = audio.shape[0]
-        mono = to_mono_16k(audio, rate, source=row.path, min_rate=cfg.min_sample_rate)
+        try:
+            audio, rate = read_audio(row.path)
+            channels = audio.shape[0]
+            mono = to_mono_16k(audio, rate, source=row.path, min_rate=cfg.min_sample_rate)
+        except DataError as err:  # unreadable, corrupt, narrow-band: report all at once
+            problems.append(str(err))
+            continue
         seconds = len(mono) / SAMPLE_RATE
         if not cfg.min_seconds <= seconds <= cfg.max_seconds:
             skipped.append(
@@ -315,7 +341,8 @@ def prepare_clean(
             )
             continue
         if float(np.max(np.abs(mono))) < 1e-4:
-            raise DataError(f"{row.path} is silent (peak below -80 dBFS)")
+            problems.append(f"{row.path} is silent (peak below -80 dBFS)")
+            continue
         level, gain = normalize_level(mono, cfg.rms_dbfs, cfg.max_peak)
         dest = out_dir / f"{row.utt_id}.wav"
         write_audio(dest, level, SAMPLE_RATE)
@@ -334,6 +361,7 @@ def prepare_clean(
                 "gain": gain,
             }
         )
+    raise_all(problems, f"split {split!r} of the corpus")
     if not kept:
         raise DataError(
             f"every utterance of split {split!r} was skipped (durations outside "
@@ -406,16 +434,35 @@ def index_demand(
 
 
 def prepare_noise(
-    index: pd.DataFrame, out_dir: str | Path, min_sample_rate: int = SAMPLE_RATE
+    index: pd.DataFrame,
+    out_dir: str | Path,
+    min_sample_rate: int = SAMPLE_RATE,
+    min_seconds: float = 3.0,
 ) -> pd.DataFrame:
-    """Convert each indexed noise file to 16 kHz mono; record what conversion happened."""
+    """Convert each indexed noise file to 16 kHz mono; record what conversion happened.
+
+    One :class:`DataError` names every unreadable, silent or too short (below
+    ``min_seconds``, e.g. a file that ends early) noise file: a short noise would be
+    a different noise condition, never tiled into one.
+    """
     out_dir = Path(out_dir)
-    rows = []
+    rows, problems = [], []
     for row in tqdm(index.itertuples(index=False), total=len(index), desc="prepare noise"):
-        audio, rate = read_audio(row.path)
-        mono = to_mono_16k(audio, rate, source=row.path, min_rate=min_sample_rate)
+        try:
+            audio, rate = read_audio(row.path)
+            mono = to_mono_16k(audio, rate, source=row.path, min_rate=min_sample_rate)
+        except DataError as err:
+            problems.append(str(err))
+            continue
+        if len(mono) < min_seconds * SAMPLE_RATE:
+            problems.append(
+                f"noise file {row.path} holds {len(mono) / SAMPLE_RATE:.3f} s of audio, "
+                f"less than noise.min_seconds = {min_seconds:g} s"
+            )
+            continue
         if float(np.sqrt(np.mean(mono**2))) < 1e-6:
-            raise DataError(f"noise file {row.path} is silent")
+            problems.append(f"noise file {row.path} is silent")
+            continue
         noise_id = f"{row.noise_env}_{row.channel}"
         dest = out_dir / f"{noise_id}.wav"
         write_audio(dest, mono, SAMPLE_RATE)
@@ -433,6 +480,7 @@ def prepare_noise(
                 "mixed_down": audio.shape[0] > 1,
             }
         )
+    raise_all(problems, "the noise recordings")
     return pd.DataFrame(rows, columns=NOISE_COLUMNS)
 
 
@@ -469,6 +517,17 @@ def make_mixtures(
         )
     noises = {r.noise_id: read_audio(r.path)[0][0] for r in pool.itertuples(index=False)}
     envs = dict(zip(pool["noise_id"], pool["noise_env"], strict=True))
+    longest = int(clean["n_samples"].max()) if len(clean) else 0
+    raise_all(
+        [
+            f"noise {pool.loc[pool['noise_id'] == k, 'path'].iloc[0]} has {len(v)} samples, "
+            f"shorter than the longest {split} utterance ({longest}); it would have to be "
+            "tiled"
+            for k, v in sorted(noises.items())
+            if len(v) < longest
+        ],
+        f"the {noise_split} noises for the {split} mixtures",
+    )
     ids = sorted(noises)
     rows = []
     for utt in tqdm(clean.itertuples(index=False), total=len(clean), desc=f"mix {split}"):

@@ -180,9 +180,9 @@ def scale_noise_to_snr(clean: np.ndarray, noise: np.ndarray, target_snr_db: floa
 
 
 def take_segment(noise: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
-    """A random ``length``-sample segment of ``noise`` (tiled when the noise is shorter)."""
+    """A random ``length``-sample segment of ``noise``; a shorter noise is refused (tiled
+    it would be a periodic buzz, not the recorded condition)."""
     if len(noise) < length:
-        reps = int(np.ceil(length / len(noise))) + 1
-        noise = np.tile(noise, reps)
+        raise ValueError(f"noise of {len(noise)} samples is shorter than the {length} needed")
     start = int(rng.integers(0, len(noise) - length + 1))
     return noise[start : start + length]

@@ -10,7 +10,7 @@ phrase the recogniser would output by default.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
 import numpy as np
 
@@ -18,13 +18,54 @@ BLANK = "_"
 ALPHABET = (BLANK, "'", *"abcdefghijklmnopqrstuvwxyz", " ")
 """CTC labels as in DeepSpeech: blank, apostrophe, a-z, space (29 symbols)."""
 
-_KEEP = re.compile(r"[^a-z' ]+")
+_LETTERS = set("abcdefghijklmnopqrstuvwxyz'")
+# typographic apostrophes are the alphabet's apostrophe
+_APOSTROPHES = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"}
+# punctuation that stands for a word when read out: refused, not dropped
+_SPOKEN_PUNCTUATION = set("&%#@*/\\")
+
+
+class TranscriptError(ValueError):
+    """A transcript with characters that have no faithful spelling in the alphabet."""
+
+
+def transliterate(text: str) -> tuple[str, list[str]]:
+    """A transcript in the recogniser's alphabet, and what was transliterated.
+
+    Lower-cased; letters with diacritics become their base letter (é -> e, ï -> i, ç -> c:
+    Unicode decomposition, the marks dropped), and each such change is returned as
+    ``"é->e"``; punctuation and white space separate words. Anything else, a digit, a
+    symbol or punctuation read out as a word (&, %, $, +), a letter with no a-z base (ß,
+    æ, ø, non-Latin scripts), has no faithful spelling and raises
+    :class:`TranscriptError` naming the characters: dropping them would silently change
+    the words.
+    """
+    out, changes, refused = [], [], []
+    for ch in text.lower():
+        ch = _APOSTROPHES.get(ch, ch)
+        if ch in _LETTERS:
+            out.append(ch)
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        category = unicodedata.category(ch)
+        if base and all(c in _LETTERS for c in base) and category.startswith("L"):
+            out.append(base)
+            changes.append(f"{ch}->{base}")
+        elif (category[0] == "P" and ch not in _SPOKEN_PUNCTUATION) or category[0] in "ZC":
+            out.append(" ")  # punctuation, separators, line breaks
+        else:
+            refused.append(ch)
+    if refused:
+        raise TranscriptError(
+            f"transcript {text!r} has characters with no spelling in the alphabet "
+            f"(a-z, apostrophe): {sorted(set(refused))}"
+        )
+    return " ".join("".join(out).split()), list(dict.fromkeys(changes))
 
 
 def normalize_transcript(text: str) -> str:
-    """Lower-case, map anything outside the alphabet to a space, squeeze spaces."""
-    text = _KEEP.sub(" ", text.lower().replace("-", " "))
-    return " ".join(text.split())
+    """:func:`transliterate` without the record of changes."""
+    return transliterate(text)[0]
 
 
 def check_in_alphabet(text: str, what: str = "text") -> str:

@@ -41,5 +41,6 @@ rule prepare_noise:
         environments=noise_environments(),
         channels=config["noise"]["channels"],
         min_sample_rate=config["data"]["min_sample_rate"],
+        min_seconds=config["noise"]["min_seconds"],
     script:
         "../scripts/prepare_noise.py"
