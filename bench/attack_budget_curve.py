@@ -1,12 +1,14 @@
 """Success of the ``grad`` attack against its step budget, over the air, from one run.
 
-Runs the attack of ``attacks.grad`` (config.yaml, optionally overridden) against a
-trained recogniser of a finished workflow run, snapshots every example at each
-milestone step (an example that has stopped keeps its final perturbation, exactly what
-a smaller budget would have written) and plays every snapshot in the held-out test
-rooms as the ``over_the_air`` rule does. Prints and writes one row per milestone:
-RoSA over the held-out rooms, mean perturbation SNR and wall time so far (``--out`` is
-relative to ``--workdir``).
+A tuning tool, so it reads dev data only (:mod:`advspeech.protocol`): it attacks the
+shortest *dev* utterances with ``attacks.grad`` (config.yaml, optionally overridden)
+against a trained recogniser of a finished workflow run, snapshots every example at
+each milestone step (an example that has stopped keeps its final perturbation, exactly
+what a smaller budget would have written) and plays every snapshot in the held-out
+*dev* rooms as the ``over_the_air`` rule does in the test rooms. Prints and writes one
+row per milestone: RoSA over the dev rooms with a 95 % interval over utterances, mean
+perturbation SNR and wall time so far (``--out`` is relative to ``--workdir``).
+``--split test`` is refused.
 
     .venv/bin/python bench/attack_budget_curve.py --workdir . --steps 100 200 300 500 800 \
         [--set lr=0.01] [--rooms results/data/rirs/attack.csv] [--out results/bench/grad_budget.csv] [--device cuda]
@@ -28,6 +30,8 @@ from advspeech.asr_train import load_recognizer, load_rirs
 from advspeech.attacks import ATTACKS, evaluate_over_the_air, select_utterances
 from advspeech.dsp import snr_db
 from advspeech.io import read_audio, read_csv, write_audio
+from advspeech.metrics import cluster_bootstrap_ci
+from advspeech.protocol import TestSplitRefused, require_tuning_split
 from advspeech.seeding import stable_seed
 from advspeech.torchutil import resolve_device, set_threads
 
@@ -45,7 +49,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[100, 200, 300, 500])
     parser.add_argument("--set", nargs="*", default=[], help="attacks.grad overrides, k=v")
     parser.add_argument("--rooms", default="results/data/rirs/attack.csv")
-    parser.add_argument("--utterances", type=int, default=None, help="default: config")
+    parser.add_argument("--utterances", type=int, default=None, help="default: config (dev)")
+    parser.add_argument("--split", default="dev", help="utterances and held-out rooms (dev)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument(
@@ -53,6 +58,10 @@ def main() -> None:
     )
     parser.add_argument("--out", default="results/bench/grad_budget.csv")
     args = parser.parse_args()
+    try:
+        require_tuning_split(args.split, "bench/attack_budget_curve.py")
+    except TestSplitRefused as err:
+        parser.error(str(err))
 
     set_threads(args.threads)
     config = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -68,7 +77,8 @@ def main() -> None:
         torch.backends.cudnn.allow_tf32 = False
     recognizer = load_recognizer(f"results/models/asr/{args.asr}.pt", device)
     clean = select_utterances(
-        read_csv("results/data/clean/test.csv"), args.utterances or attacks["utterances"]["test"]
+        read_csv(f"results/data/clean/{args.split}.csv"),
+        args.utterances or attacks["utterances"].get(args.split, 16),
     )
     waves = [read_audio(p)[0][0] for p in clean["clean_path"]]
     snapshots: dict[int, tuple[np.ndarray, float]] = {}
@@ -89,7 +99,10 @@ def main() -> None:
         device,
         on_check=on_check,
     )
-    test_rooms = pd.read_csv("results/data/rirs/test.csv")
+    # the split's own held-out rooms (the train split has none held out: dev rooms)
+    held_out = pd.read_csv(
+        f"results/data/rirs/{'dev' if args.split == 'train' else args.split}.csv"
+    )
     out_dir = Path(args.out).with_suffix("")
     rows = []
     for step in sorted(snapshots):
@@ -103,12 +116,16 @@ def main() -> None:
             )
         manifest = pd.DataFrame(manifest).assign(target=config["target_phrase"])
         trials = evaluate_over_the_air(
-            recognizer, manifest, test_rooms, ota["rooms"], ota["noise_std"], config["seed"], device
+            recognizer, manifest, held_out, ota["rooms"], ota["noise_std"], config["seed"], device
         )
+        rosa = cluster_bootstrap_ci(100.0 * trials["success"].astype(float), trials["utt_id"])
         rows.append(
             {
+                "split": args.split,
                 "steps": step,
-                "rosa_percent": 100 * trials["success"].mean(),
+                "rosa_percent": rosa.mean,
+                "rosa_low": rosa.low,
+                "rosa_high": rosa.high,
                 "snr_db": np.mean(
                     [snr_db(w, adversarial[i, : len(w)]) for i, w in enumerate(waves)]
                 ),
@@ -118,8 +135,9 @@ def main() -> None:
             }
         )
         print(
-            f"steps {step:5d}: RoSA {rows[-1]['rosa_percent']:5.1f} % over "
-            f"{min(ota['rooms'], len(test_rooms))} held-out rooms, SNR {rows[-1]['snr_db']:5.2f} dB, {seconds:6.0f} s",
+            f"steps {step:5d}: RoSA {rosa.mean:5.1f} % [{rosa.low:.1f}, {rosa.high:.1f}] over "
+            f"{min(ota['rooms'], len(held_out))} held-out {args.split} rooms, "
+            f"SNR {rows[-1]['snr_db']:5.2f} dB, {seconds:6.0f} s",
             flush=True,
         )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -149,3 +150,21 @@ def test_every_script_the_makefile_and_readme_name_exists():
     assert "bench/attack_throughput.py" in named
     missing = sorted(p for p in named if not (REPO / p).is_file())
     assert not missing, f"named but missing: {missing}"
+
+
+def test_tuning_refuses_the_test_split():
+    """Tuning reads train/dev data only; the budget-curve benchmark refuses --split test
+    before it reads anything."""
+    from advspeech.protocol import TestSplitRefused, require_tuning_split
+
+    assert require_tuning_split("dev") == "dev"
+    with pytest.raises(TestSplitRefused, match="test split is for the final tables"):
+        require_tuning_split("test")
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, str(root / "bench/attack_budget_curve.py"), "--split", "test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2 and "not 'test'" in run.stderr

@@ -21,7 +21,8 @@ rule attack:
     wildcard_constraints:
         attack="|".join(ATTACK_NAMES),
         asr="|".join(ASR_MODELS),
-        split="train|test",
+        # dev: attacked dev utterances for tuning (an opt-in target, not in rule all)
+        split="train|dev|test",
     # train-split attacks feed the AdvT recogniser and SE models (the longest chain)
     priority: critical_path_priority
     conda:

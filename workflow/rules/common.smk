@@ -141,14 +141,14 @@ def critical_path_priority(wildcards):
 # --- constants and paths -----------------------------------------------------------------
 
 MIX_SPLITS = ["train", "dev", "test"]
-RIR_SETS = ["train", "attack", "test"]
+RIR_SETS = ["train", "attack", "dev", "test"]
 EMBEDDED_CORPUS = "resources/embedded/corpus"
 EMBEDDED_NOISE = "resources/embedded/noise"
 
 
 wildcard_constraints:
     split="train|dev|test|babble",
-    rirset="train|attack|test",
+    rirset="|".join(RIR_SETS),
 
 
 @functools.cache  # every rule's lib() walks the same modules
@@ -452,7 +452,8 @@ def fig2_inputs(wildcards):
 def claims_sources():
     """Per-item results behind every claim (claims are paired tests on the same items),
     input key -> (kind, *paper labels): Tables 1-3's scores, Table 4's trials, Fig. 3's
-    sweeps and the benign controls. Keys are identifiers; labels carry the paper's names."""
+    sweeps and the benign controls. Keys are identifiers; labels carry the paper's names.
+    """
     sources = {}
     for table, spec in QUALITY_TABLES.items():
         for i, (label, (system, testset)) in enumerate(spec["systems"].items()):

@@ -1,6 +1,7 @@
-"""Stage 4, rirs: shoebox room impulse responses. Three disjoint sets: train rooms (the
+"""Stage 4, rirs: shoebox room impulse responses. Four disjoint sets: train rooms (the
 recognisers' reverberation augmentation), attack rooms (the attacker's expectation over
-transformations) and test rooms (over-the-air evaluation only)."""
+transformations), dev rooms (tuning attacks and defences over the air) and test rooms
+(the final over-the-air tables only)."""
 
 
 rule simulate_rirs:

@@ -1,4 +1,4 @@
-"""Simulate one set (train or test) of shoebox room impulse responses."""
+"""Simulate one set (train, attack, dev or test) of shoebox room impulse responses."""
 
 from advspeech.io import write_csv
 from advspeech.rooms import RoomRanges, simulate_room_set
