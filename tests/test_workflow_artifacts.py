@@ -105,9 +105,73 @@ def test_claims_file(smoke_run):
         "our_value",
         "holds",
     ]
-    assert set(claims["artifact"]) == {"table1", "table2", "table3", "table4", "fig3"}
+    assert set(claims["artifact"]) == {"table1", "table2", "table3", "table4", "fig3", "controls"}
     assert claims["holds"].dtype == bool and claims["claim_id"].is_unique
-    assert claims["our_value"].str.len().min() > 0
+    # every verdict comes from a paired per-utterance difference with its interval
+    assert claims["our_value"].str.contains(r"[+-]\d+\.\d+ \[[+-]\d+\.\d+, [+-]\d+\.\d+\]").all()
+    assert claims["our_value"].str.contains("utt").all()
+    # the smoke run attacks 2 utterances adaptively: below the 8 a paired claim needs
+    assert not claims.loc[claims["artifact"] == "fig3", "holds"].any()
+    controls = claims[claims["artifact"] == "controls"]
+    assert sorted(controls["claim_id"]) == sorted(
+        f"C-{se}_{t}-CLEAN-WER" for se in ("dnn", "waveunet", "unet_at") for t in ("noisy", "advt")
+    )
+
+
+def test_benign_controls(smoke_run):
+    """Every defence's clean and noisy WER for both recognisers; the undefended clean
+    cell is the recogniser's own corpus WER (evaluate_asr)."""
+    table = pd.read_csv(smoke_run / "results/controls.csv")
+    assert list(table.columns) == [
+        "asr",
+        "defence",
+        "testset",
+        "wer",
+        "ci_low",
+        "ci_high",
+        "n",
+        "n_utterances",
+    ]
+    defences = ["none"] + [
+        f"{s}_{t}" for s in ("dnn", "waveunet", "unet_at") for t in ("noisy", "advt")
+    ]
+    assert len(table) == 2 * len(defences) * 2
+    assert set(table["defence"]) == set(defences)
+    n_clean = len(pd.read_csv(smoke_run / "results/data/clean/test.csv"))
+    n_noisy = len(pd.read_csv(smoke_run / "results/data/mix/test.csv"))
+    assert (table.loc[table["testset"] == "clean", "n"] == n_clean).all()
+    assert (table.loc[table["testset"] == "noisy", "n"] == n_noisy).all()
+    assert (table["n_utterances"] == n_clean).all()
+    assert ((table["ci_low"] <= table["wer"]) & (table["wer"] <= table["ci_high"])).all()
+    for asr in ("ds", "ds_advt"):
+        own = pd.read_csv(smoke_run / f"results/asr/{asr}/wer.csv")
+        cell = table[
+            (table["asr"] == asr) & (table["defence"] == "none") & (table["testset"] == "clean")
+        ]
+        assert cell["wer"].iloc[0] == pytest.approx(
+            own.loc[own["testset"] == "clean", "wer"].iloc[0]
+        )
+    assert (smoke_run / "results/controls.md").read_text().startswith("# Benign controls")
+
+
+def test_every_adversarial_file_respects_its_bound(smoke_run):
+    """The bound an attack enforces holds for the perturbation as written (16-bit files:
+    one quantisation step of tolerance)."""
+    import numpy as np
+
+    from advspeech.io import read_audio
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    checked = 0
+    for manifest in smoke_run.glob("results/attacks/*/*/*/manifest.csv"):
+        attack = manifest.parts[-4]
+        bound = config["attacks"][attack]["linf"]
+        frame = pd.read_csv(manifest)
+        for row in frame[frame["skipped"].isna()].itertuples():
+            played = read_audio(row.adv_path)[0][0] - read_audio(row.clean_path)[0][0]
+            assert np.max(np.abs(played)) <= bound + 1.5 / 32768, (row.adv_path, bound)
+            checked += 1
+    assert checked >= 12
 
 
 def test_table4_alone_builds_only_what_it_needs(smoke_run, tmp_path):
@@ -133,6 +197,7 @@ def test_report_lists_every_artifact(smoke_run):
         "fig2.png",
         "fig3.png",
         "claims.csv",
+        "controls.csv",
         "audio_examples.html",
     ):
         assert artifact in names, artifact

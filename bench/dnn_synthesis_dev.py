@@ -1,0 +1,102 @@
+"""Select the DNN's synthesis-only settings (``variance_scale``, ``gain_cap``) on dev.
+
+Both act at resynthesis only (the training loss is untouched), so one trained DNN of a
+finished workflow run is re-synthesised on every *dev* mixture under each setting and
+scored (PESQ, STOI, the paper's SNR). Printed side by side, one row per setting: means
+and the paired difference to the unprocessed mixture with a 95 % interval over
+utterances. A tuning tool: it reads dev data only and refuses ``--split test``.
+
+    .venv/bin/python bench/dnn_synthesis_dev.py --workdir DIR [--scales 1.0 1.2 1.4 1.6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+
+import numpy as np
+import pandas as pd
+import torch
+
+from advspeech.io import read_audio, read_csv
+from advspeech.metrics import paired_difference_ci, pesq_many, snr, stoi
+from advspeech.protocol import TestSplitRefused, require_tuning_split
+from advspeech.se import build_se, enhance_signal
+from advspeech.torchutil import load_checkpoint, set_threads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default=".", help="a finished workflow run")
+    parser.add_argument("--model", default="results/models/se/dnn_noisy.pt")
+    parser.add_argument("--split", default="dev")
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 1.2, 1.4, 1.6])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="results/bench/dnn_synthesis_dev.csv")
+    args = parser.parse_args()
+    try:
+        require_tuning_split(args.split, "bench/dnn_synthesis_dev.py")
+    except TestSplitRefused as err:
+        parser.error(str(err))
+    set_threads(args.threads)
+    os.chdir(args.workdir)
+    payload = load_checkpoint(args.model)
+    mixtures = read_csv(f"results/data/mix/{args.split}.csv", required=["noisy_path", "clean_path"])
+    pairs = [
+        (read_audio(c)[0][0], read_audio(n)[0][0])
+        for c, n in zip(mixtures["clean_path"], mixtures["noisy_path"], strict=True)
+    ]
+    utts = mixtures["utt_id"].to_numpy()
+    base = _scores(pairs, [n for _, n in pairs], args.threads)
+    rows = []
+    for scale, cap in itertools.product(args.scales, (False, True)):
+        model = build_se(
+            "dnn", {**payload["meta"]["model"], "variance_scale": scale, "gain_cap": cap}
+        )
+        model.load_state_dict(payload["state_dict"])
+        model.eval()
+        outputs = [
+            enhance_signal(model, torch.from_numpy(n), 16384, torch.device("cpu")).numpy()
+            for _, n in pairs
+        ]
+        scores = _scores(pairs, outputs, args.threads)
+        row = {"variance_scale": scale, "gain_cap": cap, "mixtures": len(pairs)}
+        for metric in ("pesq", "stoi", "snr"):
+            diff = paired_difference_ci(scores[metric], base[metric], utts)
+            row |= {
+                metric: float(np.nanmean(scores[metric])),
+                f"{metric}_gain": diff.mean,
+                f"{metric}_gain_low": diff.low,
+                f"{metric}_gain_high": diff.high,
+            }
+        rows.append(row)
+        print(
+            f"scale {scale:4.2f} cap {cap!s:5}: "
+            + "  ".join(
+                f"{m.upper()} {row[m]:.3f} ({row[m + '_gain']:+.3f} "
+                f"[{row[m + '_gain_low']:+.3f}, {row[m + '_gain_high']:+.3f}])"
+                for m in ("pesq", "stoi", "snr")
+            ),
+            flush=True,
+        )
+    print(
+        f"unprocessed {args.split}: PESQ {np.nanmean(base['pesq']):.3f}  "
+        f"STOI {np.nanmean(base['stoi']):.3f}  SNR {np.nanmean(base['snr']):.2f} dB"
+    )
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    pd.DataFrame(rows).to_csv(args.out, index=False)
+    print(f"wrote {args.out}")
+
+
+def _scores(pairs, outputs, processes: int) -> dict[str, np.ndarray]:
+    pesq = pesq_many([(c, o) for (c, _), o in zip(pairs, outputs, strict=True)], processes)
+    return {
+        "pesq": np.array([s.value for s in pesq]),
+        "stoi": np.array([stoi(c, o).value for (c, _), o in zip(pairs, outputs, strict=True)]),
+        "snr": np.array([snr(c, o).value for (c, _), o in zip(pairs, outputs, strict=True)]),
+    }
+
+
+if __name__ == "__main__":
+    main()
