@@ -168,7 +168,8 @@ def test_every_adversarial_file_respects_its_bound(smoke_run):
         bound = config["attacks"][attack]["linf"]
         frame = pd.read_csv(manifest)
         for row in frame[frame["skipped"].isna()].itertuples():
-            played = read_audio(row.adv_path)[0][0] - read_audio(row.clean_path)[0][0]
+            adv = read_audio(smoke_run / row.adv_path)[0][0]
+            played = adv - read_audio(smoke_run / row.clean_path)[0][0]
             assert np.max(np.abs(played)) <= bound + 1.5 / 32768, (row.adv_path, bound)
             checked += 1
     assert checked >= 12

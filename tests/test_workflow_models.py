@@ -71,7 +71,16 @@ def test_table1_has_the_papers_shape(smoke_run):
     assert table["metric"].tolist() == ["PESQ", "STI", "STOI", "SNR"]
     assert table.drop(columns="metric").notna().all().all()
     long = pd.read_csv(smoke_run / "results/table1_ci.csv")
-    assert list(long.columns) == ["system", "metric", "mean", "ci_low", "ci_high", "n", "n_missing"]
+    assert list(long.columns) == [
+        "system",
+        "metric",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n",
+        "n_missing",
+        "n_utterances",
+    ]
     assert ((long["ci_low"] <= long["mean"]) & (long["mean"] <= long["ci_high"])).all()
     md = (smoke_run / "results/table1.md").read_text()
     assert "| PESQ |" in md and "U-Net_At" in md
@@ -91,13 +100,16 @@ def _planned_with(smoke_run, tmp_path, overrides: dict) -> dict[str, int]:
 
 def test_changing_an_se_hyperparameter_reruns_exactly_its_descendants(smoke_run, tmp_path):
     jobs = _planned_with(smoke_run, tmp_path, {"se": {"train": {"patience": 7}}})
-    # noisy models retrain; advt models start from them; all 6 re-enhance the adversarial
-    # test set and the 3 noisy-trained ones the noisy test set; Tables 1-3 rescore; every SE-defended over-the-air trial,
-    # the adaptive attacks through U-Net_At and the artifacts built on them follow
+    # noisy models retrain; advt models start from them; all 6 re-enhance the adversarial,
+    # clean and noisy test sets; Tables 1-3 rescore; every SE-defended over-the-air trial
+    # and benign control, the adaptive attacks through U-Net_At and the artifacts built on
+    # them follow
     assert jobs == {
         "train_se": 6,
-        "enhance": 9,
+        "enhance": 18,
         "score": 9,
+        "benign_wer": 24,
+        "controls": 1,
         "quality_table": 3,
         "over_the_air": 12,
         "table4": 1,
@@ -113,12 +125,15 @@ def test_a_per_model_training_override_reruns_only_that_models_descendants(smoke
     jobs = _planned_with(
         smoke_run, tmp_path, {"se": {"train": {"per_model": {"dnn": {"lr": 0.002}}}}}
     )
-    # dnn_noisy retrains, dnn_advt starts from it; their enhancements, scores and tables
-    # and the over-the-air trials through DNN_T follow; the U-Nets stay
+    # dnn_noisy retrains, dnn_advt starts from it; their enhancements, scores and tables,
+    # their benign controls and the over-the-air trials through DNN_T follow; the U-Nets
+    # stay
     assert jobs == {
         "train_se": 2,
-        "enhance": 3,
+        "enhance": 6,
         "score": 3,
+        "benign_wer": 8,
+        "controls": 1,
         "quality_table": 3,
         "over_the_air": 4,
         "table4": 1,
@@ -130,10 +145,13 @@ def test_a_per_model_training_override_reruns_only_that_models_descendants(smoke
 
 def test_changing_the_advt_recogniser_eps_reruns_only_the_twin(smoke_run, tmp_path):
     jobs = _planned_with(smoke_run, tmp_path, {"asr": {"advt": {"eps": 0.01}}})
-    # the twin is retrained, re-evaluated, attacked again (white box) and re-scored
+    # the twin is retrained, re-evaluated (with its benign controls), attacked again
+    # (white box) and re-scored
     assert jobs == {
         "train_asr": 1,
         "evaluate_asr": 1,
+        "benign_wer": 14,
+        "controls": 1,
         "attack": 2,
         "over_the_air": 8,
         "table4": 1,
