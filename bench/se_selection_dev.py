@@ -1,0 +1,135 @@
+"""Select an enhancement model's training settings on dev: train variants, score on dev.
+
+Each variant (``--variant NAME key=value ...``, over ``se.models.<model>`` and
+``se.train`` of config.yaml) is trained exactly as the ``train_se`` rule would, on the
+train mixtures of a finished workflow run with early stopping on the dev loss, in its
+own process (``--jobs`` at a time, one thread each), then applied to every *dev*
+mixture. Printed side by side: PESQ, STOI and SNR, and each variant's paired difference
+to the first one with a 95 % interval over utterances. A tuning tool: it reads train and
+dev data only and refuses ``--split test``.
+
+    .venv/bin/python bench/se_selection_dev.py --workdir DIR --model waveunet \\
+        --variant l1_stft loss=l1_stft --variant mse loss=mse --variant l1_stft_lr5e-4 loss=l1_stft lr=0.0005
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+from advspeech.io import read_audio, read_csv
+from advspeech.metrics import paired_difference_ci, pesq_many, snr, stoi
+from advspeech.protocol import TestSplitRefused, require_tuning_split
+from advspeech.se import enhance_signal
+from advspeech.se_train import fit_enhancer, load_enhancer
+from advspeech.torchutil import set_threads
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN_KEYS = {"steps", "batch_size", "lr", "eval_every", "patience"}
+
+
+def train_variant(job: tuple) -> str:
+    name, model, model_cfg, train_cfg, out, seed = job
+    set_threads(1)
+    fit_enhancer(
+        name=model,
+        model_cfg=model_cfg,
+        train_cfg=train_cfg,
+        train_manifest="results/data/mix/train.csv",
+        dev_manifest="results/data/mix/dev.csv",
+        adversarial_manifests=[],
+        init_model=None,
+        out_model=out,
+        out_history=out.replace(".pt", ".history.json"),
+        state_path=out.replace(".pt", ".state.pt"),
+        device="cpu",
+        seed=seed,
+    )
+    return name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default=".", help="a finished workflow run")
+    parser.add_argument("--model", default="waveunet")
+    parser.add_argument("--variant", nargs="+", action="append", required=True)
+    parser.add_argument("--split", default="dev")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", default="results/bench/se_selection_dev")
+    args = parser.parse_args()
+    try:
+        require_tuning_split(args.split, "bench/se_selection_dev.py")
+    except TestSplitRefused as err:
+        parser.error(str(err))
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    os.chdir(args.workdir)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    base_train = {k: v for k, v in config["se"]["train"].items() if k != "per_model"}
+    base_train |= config["se"]["train"].get("per_model", {}).get(args.model, {})
+    jobs = []
+    for name, *pairs in args.variant:
+        overrides = {k: yaml.safe_load(v) for k, v in (p.split("=", 1) for p in pairs)}
+        model_cfg = {**config["se"]["models"][args.model]}
+        train_cfg = {**base_train, "segment": config["se"]["segment"], "alpha": 1.0, "eps": 0.0}
+        for key, value in overrides.items():
+            (train_cfg if key in TRAIN_KEYS else model_cfg)[key] = value
+        jobs.append(
+            (name, args.model, model_cfg, train_cfg, f"{args.out}/{name}.pt", config["seed"])
+        )
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for done in pool.map(train_variant, jobs):
+            print(f"trained {done}", flush=True)
+
+    set_threads(args.jobs)
+    mixtures = read_csv(f"results/data/mix/{args.split}.csv", required=["noisy_path", "clean_path"])
+    pairs = [
+        (read_audio(c)[0][0], read_audio(n)[0][0])
+        for c, n in zip(mixtures["clean_path"], mixtures["noisy_path"], strict=True)
+    ]
+    utts = mixtures["utt_id"].to_numpy()
+    segment = config["se"]["segment"]
+    results, rows = {}, []
+    for name, *_ in args.variant:
+        model = load_enhancer(f"{args.out}/{name}.pt", torch.device("cpu"))
+        outputs = [
+            enhance_signal(model, torch.from_numpy(n), segment, "cpu").numpy() for _, n in pairs
+        ]
+        pesq = pesq_many([(c, o) for (c, _), o in zip(pairs, outputs, strict=True)], args.jobs)
+        results[name] = {
+            "pesq": np.array([s.value for s in pesq]),
+            "stoi": np.array([stoi(c, o).value for (c, _), o in zip(pairs, outputs, strict=True)]),
+            "snr": np.array([snr(c, o).value for (c, _), o in zip(pairs, outputs, strict=True)]),
+        }
+    first = args.variant[0][0]
+    for name, *pairs_ in args.variant:
+        row = {"variant": name, "settings": " ".join(pairs_), "mixtures": len(pairs)}
+        for metric, values in results[name].items():
+            diff = paired_difference_ci(values, results[first][metric], utts)
+            row |= {
+                metric: float(np.nanmean(values)),
+                f"{metric}_vs_{first}": diff.mean,
+                f"{metric}_low": diff.low,
+                f"{metric}_high": diff.high,
+            }
+        rows.append(row)
+        print(
+            f"{name:>16}: "
+            + "  ".join(
+                f"{m.upper()} {row[m]:.3f} ({row[f'{m}_vs_{first}']:+.3f} [{row[f'{m}_low']:+.3f}, {row[f'{m}_high']:+.3f}])"
+                for m in ("pesq", "stoi", "snr")
+            ),
+            flush=True,
+        )
+    pd.DataFrame(rows).to_csv(f"{args.out}/selection.csv", index=False)
+    print(f"wrote {args.out}/selection.csv")
+
+
+if __name__ == "__main__":
+    main()
