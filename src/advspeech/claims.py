@@ -7,7 +7,7 @@ utterance's noises, SNRs and rooms are resampled together), and it holds when th
 interval lies above 0. Overlapping marginal intervals decide nothing. A claim over
 several comparisons holds when every one does. Output columns:
 ``claim_id,artifact,claim,paper_value,our_value,holds``; ``our_value`` gives each
-difference as ``+d [low, high]``.
+difference as ``+d [low, high]`` (three decimals: STOI effects are a few thousandths).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Comparison:
     def __str__(self) -> str:
         d = self.diff
         return (
-            f"{self.label}: {d.mean:+.2f} [{d.low:+.2f}, {d.high:+.2f}] "
+            f"{self.label}: {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}] "
             f"({d.n} items, {d.clusters} utt)"
         )
 
