@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from advspeech.io import read_audio, read_csv
-from advspeech.metrics import paired_difference_ci, pesq_many, snr, stoi
+from advspeech.metrics import paired_difference_ci, pesq_stoi_snr
 from advspeech.protocol import TestSplitRefused, require_tuning_split
 from advspeech.se import build_se, enhance_signal
 from advspeech.torchutil import load_checkpoint, set_threads
@@ -48,7 +48,8 @@ def main() -> None:
         for c, n in zip(mixtures["clean_path"], mixtures["noisy_path"], strict=True)
     ]
     utts = mixtures["utt_id"].to_numpy()
-    base = _scores(pairs, [n for _, n in pairs], args.threads)
+    cleans = [c for c, _ in pairs]
+    base = pesq_stoi_snr(cleans, [n for _, n in pairs], args.threads)
     rows = []
     for scale, cap in itertools.product(args.scales, (False, True)):
         model = build_se(
@@ -60,7 +61,7 @@ def main() -> None:
             enhance_signal(model, torch.from_numpy(n), 16384, torch.device("cpu")).numpy()
             for _, n in pairs
         ]
-        scores = _scores(pairs, outputs, args.threads)
+        scores = pesq_stoi_snr(cleans, outputs, args.threads)
         row = {"variance_scale": scale, "gain_cap": cap, "mixtures": len(pairs)}
         for metric in ("pesq", "stoi", "snr"):
             diff = paired_difference_ci(scores[metric], base[metric], utts)
@@ -87,15 +88,6 @@ def main() -> None:
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     pd.DataFrame(rows).to_csv(args.out, index=False)
     print(f"wrote {args.out}")
-
-
-def _scores(pairs, outputs, processes: int) -> dict[str, np.ndarray]:
-    pesq = pesq_many([(c, o) for (c, _), o in zip(pairs, outputs, strict=True)], processes)
-    return {
-        "pesq": np.array([s.value for s in pesq]),
-        "stoi": np.array([stoi(c, o).value for (c, _), o in zip(pairs, outputs, strict=True)]),
-        "snr": np.array([snr(c, o).value for (c, _), o in zip(pairs, outputs, strict=True)]),
-    }
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import torch
 import yaml
 
 from advspeech.io import read_audio, read_csv
-from advspeech.metrics import paired_difference_ci, pesq_many, snr, stoi
+from advspeech.metrics import paired_difference_ci, pesq_stoi_snr
 from advspeech.protocol import TestSplitRefused, require_tuning_split
 from advspeech.se import enhance_signal
 from advspeech.se_train import fit_enhancer, load_enhancer
@@ -101,12 +101,7 @@ def main() -> None:
         outputs = [
             enhance_signal(model, torch.from_numpy(n), segment, "cpu").numpy() for _, n in pairs
         ]
-        pesq = pesq_many([(c, o) for (c, _), o in zip(pairs, outputs, strict=True)], args.jobs)
-        results[name] = {
-            "pesq": np.array([s.value for s in pesq]),
-            "stoi": np.array([stoi(c, o).value for (c, _), o in zip(pairs, outputs, strict=True)]),
-            "snr": np.array([snr(c, o).value for (c, _), o in zip(pairs, outputs, strict=True)]),
-        }
+        results[name] = pesq_stoi_snr([c for c, _ in pairs], outputs, args.jobs)
     first = args.variant[0][0]
     for name, *pairs_ in args.variant:
         row = {"variant": name, "settings": " ".join(pairs_), "mixtures": len(pairs)}

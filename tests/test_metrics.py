@@ -209,3 +209,16 @@ def test_paired_test_sees_a_consistent_difference_that_marginal_intervals_miss()
     assert diff.low > 0 and diff.mean == pytest.approx(0.1, abs=0.01)
     with pytest.raises(ValueError):
         paired_difference_ci(a, b[:-1], utts)
+
+
+def test_pesq_stoi_snr_of_pairs_equals_the_single_scores(speech):
+    from advspeech.metrics import pesq_stoi_snr
+
+    rng = np.random.default_rng(5)
+    clean = [speech[: 3 * SAMPLE_RATE], speech[3 * SAMPLE_RATE : 6 * SAMPLE_RATE]]
+    noisy = [c + 0.02 * rng.standard_normal(len(c)).astype(np.float32) for c in clean]
+    scores = pesq_stoi_snr(clean, noisy)
+    for i, (c, d) in enumerate(zip(clean, noisy, strict=True)):
+        assert scores["pesq"][i] == pytest.approx(pesq_wb(c, d).value)
+        assert scores["stoi"][i] == pytest.approx(stoi(c, d).value)
+        assert scores["snr"][i] == pytest.approx(snr(c, d).value)

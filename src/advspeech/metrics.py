@@ -111,6 +111,19 @@ def snr(clean: np.ndarray, degraded: np.ndarray) -> Score:
     return Score(value)
 
 
+def pesq_stoi_snr(
+    clean: Sequence[np.ndarray], degraded: Sequence[np.ndarray], processes: int = 1
+) -> dict[str, np.ndarray]:
+    """PESQ, STOI and the paper's SNR of aligned pairs, as arrays (NaN where a pair is
+    unscorable): what the tuning benchmarks compare settings by."""
+    pairs = list(zip(clean, degraded, strict=True))
+    return {
+        "pesq": np.array([s.value for s in pesq_many(pairs, processes)]),
+        "stoi": np.array([stoi(c, d).value for c, d in pairs]),
+        "snr": np.array([snr(c, d).value for c, d in pairs]),
+    }
+
+
 # --- STI -----------------------------------------------------------------------------------
 
 OCTAVE_CENTRES = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
