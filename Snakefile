@@ -21,6 +21,7 @@ include: "workflow/rules/se.smk"
 include: "workflow/rules/attacks.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/render.smk"
+include: "workflow/rules/budget.smk"
 
 
 rule all:

@@ -1,4 +1,4 @@
-"""Success of the ``grad`` attack against its step budget, over the air, from one run.
+"""Success of an attack against its step budget, over the air, from one run.
 
 A tuning tool, so it reads dev data only (:mod:`advspeech.protocol`): it attacks the
 shortest *dev* utterances with ``attacks.grad`` (config.yaml, optionally overridden)
@@ -8,7 +8,8 @@ what a smaller budget would have written) and plays every snapshot in the held-o
 *dev* rooms as the ``over_the_air`` rule does in the test rooms. Prints and writes one
 row per milestone: RoSA over the dev rooms with a 95 % interval over utterances, mean
 perturbation SNR and wall time so far (``--out`` is relative to ``--workdir``).
-``--split test`` is refused.
+``--split test`` is refused. ``--attack evo`` has no step milestones: its final examples
+(at ``attacks.evo.queries``) are the one row.
 
     .venv/bin/python bench/attack_budget_curve.py --workdir . --steps 100 200 300 500 800 \
         [--set lr=0.01] [--rooms results/data/rirs/attack.csv] [--out results/bench/grad_budget.csv] [--device cuda]
@@ -46,8 +47,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
     parser.add_argument("--asr", default="ds")
+    parser.add_argument("--attack", default="grad", choices=["grad", "evo"])
     parser.add_argument("--steps", type=int, nargs="+", default=[100, 200, 300, 500])
-    parser.add_argument("--set", nargs="*", default=[], help="attacks.grad overrides, k=v")
+    parser.add_argument("--set", nargs="*", default=[], help="attacks.<attack> overrides, k=v")
     parser.add_argument("--rooms", default="results/data/rirs/attack.csv")
     parser.add_argument("--utterances", type=int, default=None, help="default: config (dev)")
     parser.add_argument("--split", default="dev", help="utterances and held-out rooms (dev)")
@@ -67,8 +69,14 @@ def main() -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     os.chdir(args.workdir)
     attacks, ota = config["attacks"], config["attacks"]["ota"]
-    settings = {**attacks["grad"], **parse_overrides(args.set), "steps": max(args.steps)}
-    off_check = [s for s in args.steps if s % settings["check_every"] and s != max(args.steps)]
+    # as the attack rule: the attack's settings with the shared SNR budget
+    settings = {**attacks[args.attack], "snr_db": attacks.get("snr_db", 10)}
+    settings |= parse_overrides(args.set)
+    if args.attack == "grad":
+        settings["steps"] = max(args.steps)
+        off_check = [s for s in args.steps if s % settings["check_every"] and s != max(args.steps)]
+    else:
+        off_check, args.steps = [], [settings["queries"]]
     if off_check:
         parser.error(f"milestones {off_check} are not multiples of check_every")
     device = resolve_device(args.device)
@@ -88,17 +96,35 @@ def main() -> None:
         if step in args.steps:
             snapshots[step] = (adversarial.copy(), time.time() - t0)
 
-    attack, rooms = ATTACKS["grad"], load_rirs(args.rooms)
-    attack.run(
-        recognizer,
-        waves,
-        config["target_phrase"],
-        rooms,
-        attack.config(settings),
-        [stable_seed(config["seed"], "attack", u) for u in clean["utt_id"]],
-        device,
-        on_check=on_check,
-    )
+    attack, rooms = ATTACKS[args.attack], load_rirs(args.rooms)
+    seeds = [stable_seed(config["seed"], "attack", u) for u in clean["utt_id"]]
+    if args.attack == "grad":
+        attack.run(
+            recognizer,
+            waves,
+            config["target_phrase"],
+            rooms,
+            attack.config(settings),
+            seeds,
+            device,
+            on_check=on_check,
+        )
+    else:
+        results = attack.run(
+            recognizer,
+            waves,
+            config["target_phrase"],
+            rooms,
+            attack.config(settings),
+            seeds,
+            device,
+        )
+        padded = np.zeros((len(waves), max(len(w) for w in waves)), dtype=np.float32)
+        for i, res in enumerate(results):
+            padded[i, : len(res.adversarial)] = res.adversarial
+        on_check(settings["queries"], padded)
+        digital = np.mean([r.success_digital for r in results])
+        print(f"evo: exact target digitally on {100 * digital:.1f} % of utterances", flush=True)
     # the split's own held-out rooms (the train split has none held out: dev rooms)
     held_out = pd.read_csv(
         f"results/data/rirs/{'dev' if args.split == 'train' else args.split}.csv"

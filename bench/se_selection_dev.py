@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +29,11 @@ from advspeech.io import read_audio, read_csv
 from advspeech.metrics import paired_difference_ci, pesq_stoi_snr
 from advspeech.protocol import TestSplitRefused, require_tuning_split
 from advspeech.se import enhance_signal
-from advspeech.se_train import fit_enhancer, load_enhancer
+from advspeech.se_train import SETrainConfig, fit_enhancer, load_enhancer
 from advspeech.torchutil import set_threads
 
 REPO = Path(__file__).resolve().parents[1]
-TRAIN_KEYS = {"steps", "batch_size", "lr", "eval_every", "patience"}
+TRAIN_KEYS = {f.name for f in fields(SETrainConfig)}
 
 
 def train_variant(job: tuple) -> str:

@@ -16,5 +16,6 @@ def smoke_run(tmp_path_factory) -> Path:
     # directory, for iterating on tests without re-running the whole DAG
     reuse = os.environ.get("ADVSPEECH_SMOKE_DIR")
     workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("smoke")
-    snakemake(workdir)
+    # rule all and the opt-in success-vs-budget sweep
+    snakemake(workdir, "all", "results/budget.csv")
     return workdir

@@ -300,3 +300,34 @@ def test_check_rooms_are_distinct():
     gens = [torch.Generator().manual_seed(0)]
     _check_in_rooms(Recorder(1.0, "x"), x, torch.tensor([4000]), bank, 0.0, gens, "x", cfg)
     assert len(seen) == 5 and len(set(seen)) == 5  # all five rooms, each once
+
+
+@pytest.mark.parametrize("snr_budget", [5.0, 10.0, 20.0])
+def test_grad_examples_written_as_files_keep_the_snr_budget(tmp_path, snr_budget):
+    from advspeech.dsp import snr_db
+    from advspeech.io import read_audio, write_audio
+
+    rec = _recognizer()
+    rng = np.random.default_rng(5)
+    waves = [0.05 * rng.standard_normal(n).astype(np.float32) for n in (9000, 12000)]
+    # a large step and a loose l_inf bound: only the SNR projection holds the budget
+    cfg = RobustAttackConfig(
+        steps=6, lr=0.05, linf=0.9, snr_db=snr_budget, check_every=3, check_rooms=1
+    )
+    results = robust_ota_attack(rec, waves, "open the door", _rooms(), cfg, [1, 2], "cpu")
+    for i, (wave, res) in enumerate(zip(waves, results, strict=True)):
+        write_audio(tmp_path / f"{i}.wav", res.adversarial, 16000)
+        written = read_audio(tmp_path / f"{i}.wav")[0][0]
+        measured = snr_db(wave, written)
+        # at the budget (the projection is active), not far above it
+        assert snr_budget <= measured < snr_budget + 0.5, measured
+
+
+def test_without_an_snr_budget_the_same_attack_is_louder():
+    from advspeech.dsp import snr_db
+
+    rec = _recognizer()
+    wave = [0.05 * np.random.default_rng(5).standard_normal(9000).astype(np.float32)]
+    cfg = RobustAttackConfig(steps=6, lr=0.05, linf=0.9, check_every=3, check_rooms=1)
+    free = robust_ota_attack(rec, wave, "open the door", _rooms(), cfg, [1], "cpu")[0]
+    assert snr_db(wave[0], free.adversarial) < 10.0

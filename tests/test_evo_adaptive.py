@@ -104,7 +104,7 @@ def test_the_composite_passes_gradients_through_the_enhancer():
 def test_tasr_curve_and_the_snr_of_full_success():
     trials = pd.DataFrame(
         {
-            "linf": [0.01, 0.01, 0.1, 0.1, 0.3, 0.3],
+            "snr_db_budget": [30.0, 30.0, 10.0, 10.0, 0.0, 0.0],
             "utt_id": ["a", "b"] * 3,
             "snr_db": [30.0, 28.0, 12.0, 10.0, 2.0, 0.0],
             "success": [False, False, True, False, True, True],
@@ -113,10 +113,10 @@ def test_tasr_curve_and_the_snr_of_full_success():
         }
     )
     curve = tasr_curve(trials)
-    assert curve["tasr"].tolist() == [0.0, 50.0, 100.0]
-    assert curve["snr_db"].tolist() == [29.0, 11.0, 1.0]
+    assert curve["tasr"].tolist() == [100.0, 50.0, 0.0]  # by budget, loud to quiet
+    assert curve["snr_db"].tolist() == [1.0, 11.0, 29.0]
     assert snr_at_full_success(curve) == (1.0, 100.0)
-    never = curve[curve["linf"] < 0.3]
+    never = curve[curve["snr_db_budget"] > 0.0]
     assert snr_at_full_success(never) == (11.0, 50.0)
 
 
@@ -142,3 +142,32 @@ def test_the_composite_is_the_deployed_defence_per_utterance():
     grad_input = torch.from_numpy(waves[2])[None].requires_grad_(True)
     composite.loss(grad_input, torch.tensor([len(waves[2])]), [TARGET]).sum().backward()
     assert grad_input.grad.abs().sum() > 0  # differentiable through the overlap-add
+
+
+def test_evo_keeps_the_snr_budget_and_counts_every_room_play_as_a_query():
+    from advspeech.dsp import snr_db
+
+    victim = _victim()
+    waves = _waves((9000, 12000))
+    rooms = [np.array([1.0, 0.0, 0.3], dtype=np.float32), np.array([1.0], dtype=np.float32)]
+    # init_level far above the budget: the projection alone keeps the SNR
+    cfg = EvolutionaryAttackConfig(
+        queries=200, population=8, init_level=0.5, snr_db=10.0, rooms_per_query=2,
+        rooms_per_check=2,
+    )  # fmt: skip
+    results = evolutionary_attack(victim, waves, TARGET, rooms, cfg, [1, 2], "cpu")
+    for wave, res in zip(waves, results, strict=True):
+        assert 10.0 <= snr_db(wave, res.adversarial) < 10.5
+        # each generation: 8 candidates and the re-scored elite in 2 rooms; then the final
+        # transcription and 2 room checks
+        assert res.queries == res.steps * (8 + 1) * 2 + 1 + 2
+        assert res.queries <= cfg.queries
+
+
+def test_evo_room_expectation_is_deterministic_given_the_seed():
+    victim = _victim()
+    waves = _waves((9000,))
+    rooms = [np.array([1.0, 0.0, 0.3], dtype=np.float32), np.array([1.0], dtype=np.float32)]
+    cfg = EvolutionaryAttackConfig(queries=100, population=8, rooms_per_query=2)
+    a, b = (evolutionary_attack(victim, waves, TARGET, rooms, cfg, [4], "cpu")[0] for _ in "ab")
+    np.testing.assert_array_equal(a.adversarial, b.adversarial)

@@ -146,15 +146,15 @@ def test_claims_file_from_per_item_results():
     def sweep(success):
         return pd.DataFrame(
             [
-                {"linf": b, "utt_id": u, "success": success(b), "skipped": ""}
-                for b in (0.01, 0.1)
+                {"snr_db_budget": b, "utt_id": u, "success": success(b), "skipped": ""}
+                for b in (20.0, 0.0)
                 for u in utts
             ]
         )
 
     adaptive = {
         ("grad", "none"): sweep(lambda b: True),
-        ("grad", "unet_at_advt"): sweep(lambda b: b > 0.05),
+        ("grad", "unet_at_advt"): sweep(lambda b: b < 10.0),
         ("evo", "none"): sweep(lambda b: False),
         ("evo", "unet_at_advt"): sweep(lambda b: False),
     }

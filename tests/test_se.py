@@ -279,3 +279,36 @@ def test_a_killed_training_resumes_only_on_unchanged_data(
     resumed = "resuming at step 2" in caplog.text
     assert resumed is not change_data, caplog.text
     assert ("starting afresh" in caplog.text) is change_data
+
+
+@pytest.mark.parametrize("name", ["waveunet", "unet_at"])
+def test_normalised_unets_are_scale_equivariant(name):
+    seed_everything(0)
+    model = build_se(name, {**TINY[name], "normalise_input": True}).eval()
+    x = 0.05 * torch.randn(2, 4096)
+    with torch.no_grad():
+        quiet, loud = model(x), model(8.0 * x)
+    torch.testing.assert_close(loud, 8.0 * quiet, rtol=1e-4, atol=1e-6)
+    with torch.no_grad():  # digital silence is passed through, not blown up
+        assert model(torch.zeros(1, 4096)).abs().max() < 1e-3
+
+
+def test_clean_fraction_puts_clean_to_clean_pairs_in_every_batch():
+    rng = torch.Generator().manual_seed(0)
+    clean = [torch.randn(5000).numpy() for _ in range(4)]
+    pairs = Pairs([c + 1.0 for c in clean], clean)  # degraded = clean + 1: easy to tell
+    cfg = SETrainConfig(batch_size=8, segment=1024, clean_fraction=0.25)
+    noisy, target = draw_batch(pairs, None, cfg, rng)
+    same = (noisy == target).all(dim=1)
+    assert int(same.sum()) == 2 and torch.allclose(noisy[~same], target[~same] + 1.0)
+
+
+def test_cosine_schedule_warms_up_and_decays_to_zero():
+    from advspeech.se_train import lr_factor
+
+    factors = [lr_factor("cosine", s, 100) for s in range(100)]
+    assert factors[0] < factors[4] == pytest.approx(1.0)  # 5 warm-up steps
+    assert all(a >= b for a, b in zip(factors[4:], factors[5:], strict=False))
+    assert factors[-1] < 0.01 and lr_factor("constant", 50, 100) == 1.0
+    with pytest.raises(ValueError, match="schedule"):
+        lr_factor("step", 0, 10)

@@ -48,13 +48,17 @@ def test_table4_has_the_papers_shape(smoke_run):
 def test_evo_attack_outputs_record_queries(smoke_run):
     from advspeech.attacks import MANIFEST_COLUMNS
 
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     for split in ("test", "train"):
         manifest = pd.read_csv(smoke_run / f"results/attacks/evo/ds/{split}/manifest.csv")
         assert list(manifest.columns) == MANIFEST_COLUMNS
         done = manifest[manifest["skipped"].isna()]
-        assert (done["queries"] > 0).all() and (done["queries"] <= 24).all()
-        # whole generations of 8 candidates, the final transcription and 2 room checks
-        assert ((done["queries"] - 3) % 8 == 0).all()
+        assert (done["queries"] > 0).all() and (done["queries"] <= 40).all()
+        # whole generations of 8 candidates and the re-scored elite, each played in
+        # rooms_per_query rooms, then the final transcription and 2 room checks
+        rooms = config["attacks"]["evo"]["rooms_per_query"]
+        per_generation = (8 + 1) * rooms if rooms else 8
+        assert ((done["queries"] - 3) % per_generation == 0).all()
 
 
 def test_adversarial_training_uses_the_train_split_attacks(smoke_run):
@@ -84,13 +88,12 @@ def test_figures_and_their_data(smoke_run):
     page = (smoke_run / "results/audio_examples.html").read_text()
     assert page.count("<audio controls") == 6 and "data:audio/wav;base64," in page
     curve = pd.read_csv(smoke_run / "results/fig3.csv")
-    assert list(curve.columns) == ["attack", "defence", "linf", "snr_db", "tasr", "n"]
+    assert list(curve.columns) == ["attack", "defence", "snr_db_budget", "snr_db", "tasr", "n"]
     assert set(curve["defence"]) == {"none", "unet_at_advt"}
     assert set(curve["attack"]) == {"grad", "evo"}
-    assert sorted(curve["linf"].unique()) == [0.01, 0.1]
-    # a larger budget never leaves a quieter perturbation
-    for _, part in curve.groupby(["attack", "defence"]):
-        assert part.sort_values("linf")["snr_db"].is_monotonic_decreasing
+    assert sorted(curve["snr_db_budget"].unique()) == [10.0, 30.0]
+    # every budget holds: no example is louder than its budget allows
+    assert (curve["snr_db"] >= curve["snr_db_budget"]).all()
     snr = pd.read_csv(smoke_run / "results/fig3_snr.csv")
     assert list(snr.columns) == ["attack", "defence", "snr_db", "tasr", "reached_100"]
 
@@ -155,24 +158,30 @@ def test_benign_controls(smoke_run):
 
 
 def test_every_adversarial_file_respects_its_bound(smoke_run):
-    """The bound an attack enforces holds for the perturbation as written (16-bit files:
-    one quantisation step of tolerance)."""
+    """The bounds an attack enforces hold for the perturbation as written: l_inf (16-bit
+    files: one quantisation step of tolerance) and the SNR budget (exactly: the attacks
+    project a little inside it), for the default budget and every budget of the sweep."""
     import numpy as np
 
+    from advspeech.dsp import snr_db
     from advspeech.io import read_audio
 
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     checked = 0
-    for manifest in smoke_run.glob("results/attacks/*/*/*/manifest.csv"):
-        attack = manifest.parts[-4]
+    sweep = list(smoke_run.glob("results/budget/*/snr*/manifest.csv"))
+    for manifest in [*smoke_run.glob("results/attacks/*/*/*/manifest.csv"), *sweep]:
+        in_sweep = manifest in sweep
+        attack = manifest.parts[-3] if in_sweep else manifest.parts[-4]
+        budget = float(manifest.parts[-2][3:]) if in_sweep else config["attacks"]["snr_db"]
         bound = config["attacks"][attack]["linf"]
         frame = pd.read_csv(manifest)
         for row in frame[frame["skipped"].isna()].itertuples():
             adv = read_audio(smoke_run / row.adv_path)[0][0]
-            played = adv - read_audio(smoke_run / row.clean_path)[0][0]
-            assert np.max(np.abs(played)) <= bound + 1.5 / 32768, (row.adv_path, bound)
+            clean = read_audio(smoke_run / row.clean_path)[0][0]
+            assert np.max(np.abs(adv - clean)) <= bound + 1.5 / 32768, (row.adv_path, bound)
+            assert snr_db(clean, adv) >= budget, (row.adv_path, budget)
             checked += 1
-    assert checked >= 12
+    assert checked >= 12 and sweep
 
 
 def test_table4_alone_builds_only_what_it_needs(smoke_run, tmp_path):
@@ -204,3 +213,44 @@ def test_report_lists_every_artifact(smoke_run):
         assert artifact in names, artifact
     json.dumps(names)
     Path(out).unlink()
+
+
+def test_budget_sweep_table_and_figure(smoke_run):
+    from advspeech.budget import BUDGET_COLUMNS
+
+    config = yaml.safe_load(SMOKE.read_text())["attacks"]["budget"]
+    table = pd.read_csv(smoke_run / "results/budget.csv")
+    assert list(table.columns) == BUDGET_COLUMNS
+    defences = ["none", "dnn_noisy", "waveunet_noisy", "unet_at_noisy"]
+    expected = [
+        (a, d, float(b)) for a in ("grad", "evo") for d in defences for b in config["snr_db"]
+    ]
+    assert (
+        list(table[["attack", "defence", "snr_db_budget"]].itertuples(index=False, name=None))
+        == expected
+    )
+    assert (table["snr_db_measured"] >= table["snr_db_budget"]).all()
+    assert ((table["rosa_low"] <= table["rosa"]) & (table["rosa"] <= table["rosa_high"])).all()
+    assert (table["n_utterances"] >= 1).all() and (table["asr"] == "ds").all()
+    # each row is the RoSA of its trial file
+    trials = pd.read_csv(smoke_run / f"results/budget/evo/snr{config['snr_db'][0]:g}/ota_none.csv")
+    row = table[(table["attack"] == "evo") & (table["defence"] == "none")].iloc[0]
+    assert row["rosa"] == pytest.approx(100 * trials["success"].mean())
+    assert (smoke_run / "results/fig_budget.png").stat().st_size > 10_000
+
+
+def test_perturbation_examples_show_clean_adversarial_and_perturbation(smoke_run):
+    page = (smoke_run / "results/perturbation_examples.html").read_text()
+    assert page.count("<audio") == page.count("perturbation, SNR") * 3 >= 6
+    assert (smoke_run / "results/fig_perturbations.png").stat().st_size > 10_000
+
+
+def test_se_on_clean_speech_table(smoke_run):
+    wide = pd.read_csv(smoke_run / "results/se_clean.csv")
+    assert list(wide.columns) == [
+        "metric", "DNN", "U-Net_W", "U-Net_At", "DNN_T", "U-Net_T_W", "U-Net_T_At"
+    ]  # fmt: skip
+    assert wide["metric"].tolist() == ["PESQ", "STI", "STOI", "SNR"]
+    clean = pd.read_csv(smoke_run / "results/data/clean/test.csv")
+    long = pd.read_csv(smoke_run / "results/se_clean_ci.csv")
+    assert (long["n"] + long["n_missing"] == len(clean)).all()

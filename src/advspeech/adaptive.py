@@ -88,8 +88,9 @@ def adaptive_sweep(
     seeds: Sequence[int],
     device: torch.device,
 ) -> pd.DataFrame:
-    """Attack every utterance at every l_inf budget, digitally. One row per (budget,
-    utterance): ``linf,utt_id,snr_db,success,queries,skipped``."""
+    """Attack every utterance at every SNR budget (dB; the l_inf bound of ``settings``
+    stays as well), digitally. One row per (budget, utterance):
+    ``snr_db_budget,utt_id,snr_db,success,queries,skipped``."""
     from tqdm import tqdm
 
     from advspeech.attacks import ATTACKS
@@ -107,15 +108,15 @@ def adaptive_sweep(
             ota=dataclasses.replace(base.ota, rooms_per_step=1, noise_std=(0.0, 0.0)),
         )
     else:
-        base = dataclasses.replace(base, rooms_per_check=0)
+        base = dataclasses.replace(base, rooms_per_check=0, rooms_per_query=0)
     rows = []
-    for linf in tqdm(budgets, desc=f"adaptive {attack} budgets"):
-        cfg = dataclasses.replace(base, linf=float(linf))
+    for budget in tqdm(budgets, desc=f"adaptive {attack} budgets"):
+        cfg = dataclasses.replace(base, snr_db=float(budget))
         results = entry.run(recognizer, waves, target, identity_room, cfg, seeds, device)
         for utt, wave, res in zip(utt_ids, waves, results, strict=True):
             rows.append(
                 {
-                    "linf": float(linf),
+                    "snr_db_budget": float(budget),
                     "utt_id": utt,
                     "snr_db": snr_db(wave, res.adversarial) if not res.skipped else float("nan"),
                     "success": bool(res.success_digital),
@@ -123,14 +124,17 @@ def adaptive_sweep(
                     "skipped": res.skipped,
                 }
             )
-    return pd.DataFrame(rows, columns=["linf", "utt_id", "snr_db", "success", "queries", "skipped"])
+    return pd.DataFrame(rows, columns=ADAPTIVE_COLUMNS)
+
+
+ADAPTIVE_COLUMNS = ["snr_db_budget", "utt_id", "snr_db", "success", "queries", "skipped"]
 
 
 def tasr_curve(trials: pd.DataFrame) -> pd.DataFrame:
     """Per budget: mean perturbation SNR and TASR (%) over the attacked utterances."""
     done = trials[trials["skipped"].fillna("").astype(str) == ""]
     return (
-        done.groupby("linf", sort=True)
+        done.groupby("snr_db_budget", sort=True)
         .agg(snr_db=("snr_db", "mean"), tasr=("success", "mean"), n=("success", "size"))
         .assign(tasr=lambda d: 100.0 * d["tasr"])
         .reset_index()
@@ -138,13 +142,13 @@ def tasr_curve(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def snr_at_full_success(curve: pd.DataFrame) -> tuple[float, float]:
-    """(SNR, TASR) at the smallest budget whose TASR is 100 %, or at the budget of
-    maximal TASR if none reaches it (highest SNR among ties)."""
+    """(SNR, TASR) at the quietest budget (highest SNR) whose TASR is 100 %, or at the
+    budget of maximal TASR if none reaches it (highest SNR among ties)."""
     if curve.empty:
         return float("nan"), float("nan")
     full = curve[curve["tasr"] >= 100.0]
     if not full.empty:
-        row = full.sort_values("linf").iloc[0]
+        row = full.sort_values("snr_db_budget", ascending=False).iloc[0]
     else:
         best = curve[curve["tasr"] == curve["tasr"].max()]
         row = best.sort_values("snr_db", ascending=False).iloc[0]

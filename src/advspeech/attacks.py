@@ -58,6 +58,9 @@ class RobustAttackConfig:
     steps: int = 600
     lr: float = 0.005
     linf: float = 0.1
+    # the paper's budget: every example's perturbation as played, BPF(v), is projected
+    # so that SNR(x, x + BPF(v)) >= snr_db (None: the l_inf bound alone)
+    snr_db: float | None = None
     l2_weight: float = 0.0  # eps of Eq. 3 on the mean square of the played BPF(v)
     check_every: int = 10
     check_rooms: int = 16  # fresh attack rooms decoded at each check (distinct rooms)
@@ -201,6 +204,7 @@ def _attack_batch(
     for i, w in enumerate(waves):
         x[i, : len(w)] = torch.as_tensor(w, device=device)
     mask = (torch.arange(n, device=device)[None, :] < lengths[:, None]).to(x.dtype)
+    x_energy = x.pow(2).sum(dim=-1)
     rir_len = max(len(r) for r in rirs)
     room_bank = torch.zeros(len(rirs), rir_len, device=device)
     for j, r in enumerate(rirs):
@@ -262,7 +266,7 @@ def _attack_batch(
         with torch.no_grad():
             v.mul_(mask)
             v[stopped] = frozen
-            _bound_played(v, rows_d, lens_cpu, width, band, cfg.linf)
+            _bound_played(v, rows_d, lens_cpu, width, band, cfg.linf, x_energy[rows_d], cfg.snr_db)
         steps_used[active] = step
         if step % cfg.check_every == 0 or step == cfg.steps:
             with torch.no_grad():
@@ -297,12 +301,34 @@ def _attack_batch(
     ]
 
 
-def _bound_played(v, rows, lengths, width, band, linf) -> None:
+def _bound_played(
+    v: torch.Tensor,
+    rows: torch.Tensor,
+    lengths: torch.Tensor,
+    width: int,
+    band: tuple[float, float],
+    linf: float,
+    x_energy: torch.Tensor,
+    snr_db: float | None,
+) -> None:
     """Scale each row of ``v`` (in place) so that its band-passed version, the
-    perturbation as played, has peak at most ``linf``."""
-    peak = _bandpass_rows(v[rows, :width], lengths, band).abs().amax(dim=-1)
-    scale = (linf / peak.clamp(min=1e-12)).clamp(max=1.0)
+    perturbation as played, has peak at most ``linf`` and, with ``snr_db``, energy at
+    most ``x_energy`` (the clean rows' sum of squares) times 10^(-snr_db / 10).
+
+    Both are bounds on a norm of the linear BPF(v), so scaling v by the smaller factor
+    projects onto both and keeps the perturbation inside the band."""
+    played = _bandpass_rows(v[rows, :width], lengths, band)
+    scale = (linf / played.abs().amax(dim=-1).clamp(min=1e-12)).clamp(max=1.0)
+    if snr_db is not None:
+        allowed = x_energy * 10.0 ** (-(snr_db + SNR_MARGIN_DB) / 10.0)
+        energy = played.pow(2).sum(dim=-1).clamp(min=1e-20)
+        scale = torch.minimum(scale, (allowed / energy).sqrt().clamp(max=1.0))
     v[rows] *= scale[:, None]
+
+
+# projected a little inside the SNR budget: the 16-bit file the attacker writes adds
+# quantisation noise, and the budget must hold for the file
+SNR_MARGIN_DB = 0.01
 
 
 def _adversarial(x, v, lengths, band) -> torch.Tensor:
@@ -351,6 +377,7 @@ def robust_config(cfg: dict) -> RobustAttackConfig:
         steps=cfg["steps"],
         lr=cfg["lr"],
         linf=cfg["linf"],
+        snr_db=cfg.get("snr_db"),
         l2_weight=cfg["l2_weight"],
         check_every=cfg["check_every"],
         check_rooms=cfg["check_rooms"],

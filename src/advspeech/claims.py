@@ -114,7 +114,7 @@ def check_claims(
     - ``quality[table][label]``: per-item scores of Tables 1-3 (``utt_id,item_id,pesq,...``);
     - ``trials[(attack, victim, defence)]``: Table 4's over-the-air trials
       (``utt_id,room_id,success,wer``), labels as in the paper;
-    - ``adaptive[(attack, defence)]``: Fig. 3's sweeps (``linf,utt_id,success,skipped``),
+    - ``adaptive[(attack, defence)]``: Fig. 3's sweeps (``snr_db_budget,utt_id,success,skipped``),
       defence ``none`` and the defended one;
     - ``controls[(asr, defence, testset)]``: benign per-item WER (``utt_id,item_id,wer``).
     """
@@ -238,7 +238,7 @@ def check_claims(
         defended = next(d for d in sweeps if d != "none")
         frames = {
             d: sweeps[d][sweeps[d]["skipped"].fillna("").astype(str) == ""].assign(
-                v=lambda f: 100.0 * f["success"].astype(float), item_id=lambda f: f["linf"]
+                v=lambda f: 100.0 * f["success"].astype(float), item_id=lambda f: f["snr_db_budget"]
             )
             for d in ("none", defended)
         }

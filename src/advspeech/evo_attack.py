@@ -60,6 +60,8 @@ class EvolutionaryAttackConfig:
     lr: float = 0.3  # Adam on the log-envelope
     init_level: float = 0.01  # initial envelope amplitude (RMS-like, [-1, 1] scale)
     linf: float = 0.1
+    # every candidate's perturbation is scaled so that SNR(x, x + v) >= snr_db (None: off)
+    snr_db: float | None = None
     bands: int = 12
     hop: int = 160  # the recogniser's frame rate
     band_hz: tuple[float, float] = (1000.0, 4000.0)
@@ -67,6 +69,10 @@ class EvolutionaryAttackConfig:
     energy_weight: float = 20.0  # penalty on perturbation/speech energy in the NES score
     patience: int = 8  # generations without elite improvement before crossover
     rooms_per_check: int = 4  # attack rooms for the final robustness check
+    # expectation over transformations: each generation plays every candidate (and the
+    # elite) in this many distinct attack rooms with recording noise, and the fitness is
+    # the mean over them; 0 scores the digital signal only
+    rooms_per_query: int = 0
     noise_std: float = 0.002
 
 
@@ -170,91 +176,57 @@ class _Search:
         self.opt = torch.optim.Adam([self.log_mean], lr=cfg.lr)
         self.sigma = cfg.sigma
         self.elite = self.log_mean.detach().clone()
-        self.elite_key: tuple = (False, -1.0, -np.inf, -np.inf)
+        # (share of rooms decoding the target, edit similarity, -loss, -MFCC distance)
+        self.elite_key: tuple = (0.0, -1.0, -np.inf, -np.inf)
         self.stale = 0
         self.queries = 0
         self.generations = 0
         self.done = False
 
-    def signal(self, log_env: torch.Tensor, linf: float) -> torch.Tensor:
-        v = self.vocoder(log_env.exp()).clamp(-linf, linf)
+    def signal(self, log_env: torch.Tensor, cfg: EvolutionaryAttackConfig) -> torch.Tensor:
+        """The candidate files x + v (B, N): v within l_inf and the SNR budget."""
+        v = self.vocoder(log_env.exp()).clamp(-cfg.linf, cfg.linf)
+        if cfg.snr_db is not None:
+            from advspeech.attacks import SNR_MARGIN_DB
+
+            allowed = self.x.pow(2).sum() * 10.0 ** (-(cfg.snr_db + SNR_MARGIN_DB) / 10.0)
+            energy = v.pow(2).sum(dim=-1, keepdim=True).clamp(min=1e-20)
+            v = v * (allowed / energy).sqrt().clamp(max=1.0)
         return (self.x[None] + v).clamp(-1, 1)
 
 
-def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
+def _evolve_batch(
+    recognizer: Recognizer,
+    waves: Sequence[np.ndarray],
+    target: str,
+    rirs: Sequence[np.ndarray],
+    cfg: EvolutionaryAttackConfig,
+    seeds: Sequence[int],
+    device: torch.device,
+) -> list:
+    """Evolve every utterance of the batch until its elite decodes as ``target`` (in
+    every room of a generation, with ``rooms_per_query``) or its query budget is spent;
+    each generation of all active searches is one batched victim query."""
     from advspeech.attacks import AttackResult
 
     t0 = time.time()
     searches = [_Search(w, cfg, s) for w, s in zip(waves, seeds, strict=True)]
     mfcc_distance = _MFCCDistance()
-    half = cfg.population // 2
+    rooms = [torch.as_tensor(np.asarray(r, dtype=np.float32)) for r in rirs]
+    per_generation = _queries_per_generation(cfg, len(rooms))
     # the budget covers the final file's transcription and room checks too
     reserve = 1 + min(cfg.rooms_per_check, len(rirs))
     while True:
         active = [
             s
             for s in searches
-            if not s.done and s.queries + cfg.population + reserve <= cfg.queries
+            if not s.done and s.queries + per_generation + reserve <= cfg.queries
         ]
         if not active:
             break
-        candidates, noises = [], []
-        for s in active:
-            eps = torch.randn(half, *s.log_mean.shape, generator=s.gen)
-            eps = torch.cat([eps, -eps])  # antithetic pairs halve the estimate's variance
-            noises.append(eps)
-            log_envs = s.log_mean.detach()[None] + s.sigma * eps
-            candidates.append(s.signal(log_envs, cfg.linf))
-        flat = [c for batch in candidates for c in batch]
-        ctc, texts = query(recognizer, flat, target)  # one forward pass for everything
-        for j, s in enumerate(active):
-            rows = slice(j * cfg.population, (j + 1) * cfg.population)
-            energy = (candidates[j] - s.x[None]).pow(2).sum(dim=1) / s.x.pow(2).sum()
-            loss = ctc[rows] + cfg.energy_weight * energy
-            hyps = texts[rows]
-            s.queries += cfg.population
-            s.generations += 1
-            dist = mfcc_distance(candidates[j], s.x)
-            keys = [
-                (h == target, _edit_similarity(h, target), -float(c), -cfg.mfcc_weight * float(d))
-                for h, c, d in zip(hyps, loss, dist, strict=True)
-            ]
-            best = max(range(len(keys)), key=lambda i: keys[i])
-            if keys[best] > s.elite_key:
-                s.elite_key = keys[best]
-                s.elite = (s.log_mean.detach() + s.sigma * noises[j][best]).clone()
-                s.stale = 0
-                s.sigma = max(0.05, s.sigma * 0.9)
-            else:
-                s.stale += 1
-            if s.generations % 10 == 0:
-                log.debug(
-                    "generation %d: elite %s (%r), sigma %.2f, mean CTC %.1f",
-                    s.generations,
-                    s.elite_key[:3],
-                    hyps[best],
-                    s.sigma,
-                    float(loss.mean()),
-                )
-            if s.elite_key[0]:
-                s.done = True
-                continue
-            # NES direction from rank-normalised scores (lower CTC = better)
-            ranks = torch.empty(cfg.population)
-            ranks[loss.argsort()] = torch.arange(cfg.population, dtype=torch.float32)
-            utility = -(ranks / (cfg.population - 1) - 0.5)
-            grad = -(utility[:, None, None] * noises[j]).mean(dim=0) / s.sigma
-            s.opt.zero_grad()
-            s.log_mean.grad = grad
-            s.opt.step()
-            if s.stale >= cfg.patience:  # crossover with the elite, widen the search
-                take = torch.rand(s.log_mean.shape[1], generator=s.gen) < 0.5
-                with torch.no_grad():
-                    s.log_mean[:, take] = s.elite[:, take]
-                s.sigma = min(1.0, s.sigma * 1.5)
-                s.stale = 0
+        _generation(recognizer, active, target, rooms, cfg, mfcc_distance)
     seconds = (time.time() - t0) / len(searches)
-    files = [s.signal(s.elite[None], cfg.linf)[0].numpy() for s in searches]
+    files = [s.signal(s.elite[None], cfg)[0].numpy() for s in searches]
     digital = recognizer.transcribe(files)
     robust, checks = _room_check(recognizer, files, target, rirs, cfg, seeds)
     return [
@@ -268,6 +240,140 @@ def _evolve_batch(recognizer, waves, target, rirs, cfg, seeds, device):
         )
         for f, s, d, ok in zip(files, searches, digital, robust, strict=True)
     ]
+
+
+def _queries_per_generation(cfg: EvolutionaryAttackConfig, n_rooms: int) -> int:
+    """Signals the victim processes for one search in one generation: the population,
+    and with rooms the elite too, each in every room."""
+    k = min(cfg.rooms_per_query, n_rooms)
+    return cfg.population if k == 0 else (cfg.population + 1) * k
+
+
+def _generation(
+    recognizer: Recognizer,
+    active: list[_Search],
+    target: str,
+    rooms: list[torch.Tensor],
+    cfg: EvolutionaryAttackConfig,
+    mfcc_distance: _MFCCDistance,
+) -> None:
+    """Sample, query and score one generation of every active search, then update each
+    search's elite, mutation scale and mean."""
+    k = min(cfg.rooms_per_query, len(rooms))
+    half = cfg.population // 2
+    candidates, noises, heard = [], [], []
+    for s in active:
+        eps = torch.randn(half, *s.log_mean.shape, generator=s.gen)
+        eps = torch.cat([eps, -eps])  # antithetic pairs halve the estimate's variance
+        noises.append(eps)
+        log_envs = s.log_mean.detach()[None] + s.sigma * eps
+        if k:  # the elite is re-scored in this generation's rooms, like its rivals
+            log_envs = torch.cat([log_envs, s.elite[None]])
+        files = s.signal(log_envs, cfg)
+        candidates.append(files)
+        heard.append(_play(files, s, rooms, k, cfg.noise_std) if k else files)
+    flat = [h for batch in heard for h in batch]
+    ctc, texts = query(recognizer, flat, target)  # one forward pass for everything
+    offset = 0
+    for s, files, eps, played in zip(active, candidates, noises, heard, strict=True):
+        rows = slice(offset, offset + len(played))
+        offset += len(played)
+        s.queries += len(played)
+        s.generations += 1
+        keys, loss = _score(s, files, ctc[rows], texts[rows], max(k, 1), target, cfg, mfcc_distance)
+        if k:
+            s.elite_key = keys.pop()
+            loss = loss[:-1]
+        _update(s, keys, loss, eps, cfg)
+
+
+def _play(
+    files: torch.Tensor, s: _Search, rooms: list[torch.Tensor], k: int, noise_std: float
+) -> torch.Tensor:
+    """(k * C, N): every candidate file played in each of k distinct rooms drawn from
+    the search's own stream, plus recording noise; room-major."""
+    chosen = torch.randperm(len(rooms), generator=s.gen)[:k].tolist()
+    from advspeech.attacks import play_in_rooms
+
+    c, n = files.shape
+    length = max(len(rooms[r]) for r in chosen)
+    bank = torch.zeros(k, length)
+    for j, r in enumerate(chosen):
+        bank[j, : len(rooms[r])] = rooms[r]
+    noise = torch.randn(k * c, n, generator=s.gen) * noise_std
+    return play_in_rooms(
+        files.repeat(k, 1), torch.full((k * c,), n), bank.repeat_interleave(c, dim=0), noise
+    )
+
+
+def _score(
+    s: _Search,
+    files: torch.Tensor,
+    ctc: torch.Tensor,
+    texts: list[str],
+    k: int,
+    target: str,
+    cfg: EvolutionaryAttackConfig,
+    mfcc_distance: _MFCCDistance,
+) -> tuple[list[tuple], torch.Tensor]:
+    """Each candidate's ranking key (share of rooms decoding the target, mean edit
+    similarity, -loss, -MFCC distance) and loss (mean CTC over rooms + energy penalty)."""
+    c = files.shape[0]
+    energy = (files - s.x[None]).pow(2).sum(dim=1) / s.x.pow(2).sum()
+    loss = ctc.reshape(k, c).mean(dim=0) + cfg.energy_weight * energy
+    exact = torch.tensor([t == target for t in texts], dtype=torch.float32).reshape(k, c)
+    similarity = torch.tensor([_edit_similarity(t, target) for t in texts]).reshape(k, c)
+    dist = mfcc_distance(files, s.x)
+    keys = [
+        (float(e), float(sim), -float(lo), -cfg.mfcc_weight * float(d))
+        for e, sim, lo, d in zip(exact.mean(0), similarity.mean(0), loss, dist, strict=True)
+    ]
+    return keys, loss
+
+
+def _update(
+    s: _Search,
+    keys: list[tuple],
+    loss: torch.Tensor,
+    eps: torch.Tensor,
+    cfg: EvolutionaryAttackConfig,
+) -> None:
+    """Elitism with the 1/5th-style mutation scale, stop on an exact elite, else one
+    NES step on the mean and, when stale, crossover with the elite."""
+    best = max(range(len(keys)), key=lambda i: keys[i])
+    if keys[best] > s.elite_key:
+        s.elite_key = keys[best]
+        s.elite = (s.log_mean.detach() + s.sigma * eps[best]).clone()
+        s.stale = 0
+        s.sigma = max(0.05, s.sigma * 0.9)
+    else:
+        s.stale += 1
+    if s.generations % 10 == 0:
+        log.debug(
+            "generation %d: elite %s, sigma %.2f, mean loss %.1f",
+            s.generations,
+            s.elite_key[:3],
+            s.sigma,
+            float(loss.mean()),
+        )
+    if s.elite_key[0] >= 1.0:
+        s.done = True
+        return
+    # NES direction from rank-normalised scores (lower loss = better)
+    population = len(loss)
+    ranks = torch.empty(population)
+    ranks[loss.argsort()] = torch.arange(population, dtype=torch.float32)
+    utility = -(ranks / (population - 1) - 0.5)
+    grad = -(utility[:, None, None] * eps).mean(dim=0) / s.sigma
+    s.opt.zero_grad()
+    s.log_mean.grad = grad
+    s.opt.step()
+    if s.stale >= cfg.patience:  # crossover with the elite, widen the search
+        take = torch.rand(s.log_mean.shape[1], generator=s.gen) < 0.5
+        with torch.no_grad():
+            s.log_mean[:, take] = s.elite[:, take]
+        s.sigma = min(1.0, s.sigma * 1.5)
+        s.stale = 0
 
 
 def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool], int]:

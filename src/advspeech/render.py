@@ -249,7 +249,10 @@ def spectrogram_figure(panels: Mapping[str, np.ndarray], path: str | Path, title
     vmax = max(float(s.max()) for s in specs.values())
     cols = 3
     rows = int(np.ceil(len(specs) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    # constrained layout keeps a row's titles clear of the x labels of the row above
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False, layout="constrained"
+    )
     for ax in axes.flat[len(specs) :]:
         ax.remove()
     for ax, (label, s) in zip(axes.flat, specs.items(), strict=False):
@@ -263,10 +266,10 @@ def spectrogram_figure(panels: Mapping[str, np.ndarray], path: str | Path, title
             vmax=vmax,
             cmap="magma",
         )
-        ax.set_title(label)
+        ax.set_title(label, fontsize=9)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("frequency (kHz)")
-    fig.colorbar(image, ax=axes.ravel().tolist(), label="log power (dB)")
+    fig.colorbar(image, ax=list(axes.flat[: len(specs)]), label="log power (dB)")
     fig.suptitle(title)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")

@@ -179,6 +179,11 @@ class WaveUNetConfig:
     # and leaves the spectral detail PESQ hears; on the default data l1_stft raised PESQ
     # over noisy by 0.15 where mse gave 0.01 (same steps, see docs/architecture.md)
     loss: str = "mse"
+    # divide each input segment by its RMS and multiply the output back: the network is
+    # scale-equivariant (a quiet and a loud copy of one mixture get the same treatment)
+    # and its first convolutions see unit-scale inputs instead of speech at -25 dBFS,
+    # where |x| ~ 0.05 and the tanh noise estimate never leaves its linear range
+    normalise_input: bool = False
     # U-Net_At only: which up-sampling levels (1 = the one next to the bottleneck) get an
     # attention gate, the attention width, and the key/value average-pool factor
     attention_levels: tuple[int, ...] = field(default_factory=tuple)
@@ -217,6 +222,10 @@ class AttentionGate(nn.Module):
         return skip + self.scale * self.out(context), weights
 
 
+# segments quieter than this (about -80 dBFS, digital silence) are not scaled up
+RMS_FLOOR = 1e-4
+
+
 class WaveUNet(nn.Module):
     """Wave-U-Net for speech enhancement; with attention gates it is U-Net_At."""
 
@@ -248,6 +257,12 @@ class WaveUNet(nn.Module):
         self.last_attention: dict[int, torch.Tensor] = {}
 
     def forward(self, noisy: torch.Tensor) -> torch.Tensor:
+        if self.cfg.normalise_input:
+            scale = noisy.pow(2).mean(dim=-1, keepdim=True).sqrt().clamp(min=RMS_FLOOR)
+            return self._forward(noisy / scale) * scale
+        return self._forward(noisy)
+
+    def _forward(self, noisy: torch.Tensor) -> torch.Tensor:
         n = noisy.shape[-1]
         multiple = 2**self.cfg.layers
         padded_len = max(multiple, int(math.ceil(n / multiple)) * multiple)
@@ -268,7 +283,10 @@ class WaveUNet(nn.Module):
                 skip, weights = gate(x, skip)
                 self.last_attention[level] = weights.detach()
             x = F.leaky_relu(conv(torch.cat([x, skip], dim=1)), 0.2)
-        out = torch.tanh(self.output(torch.cat([x, mix], dim=1)))
+        out = self.output(torch.cat([x, mix], dim=1))
+        if not self.cfg.normalise_input:
+            # audio in [-1, 1] (Macartney & Weyde); a unit-RMS signal's noise peaks beyond 1
+            out = torch.tanh(out)
         speech = mix - out if self.cfg.difference_output else out
         return speech[:, 0, :n]
 

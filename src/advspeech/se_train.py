@@ -10,6 +10,7 @@ with their clean originals (when the attack stage provides them), and the paper'
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,32 @@ class SETrainConfig:
     # share of each batch drawn from the adversarial pairs (advt): a few dozen adversarial
     # examples among thousands of noisy pairs would otherwise almost never be seen
     adversarial_fraction: float = 0.0
+    # share of each batch whose input is the clean utterance itself (target: the same
+    # utterance): trained on 15-0 dB mixtures only, a model removes "noise" from clean
+    # speech too, and a defence that damages clean speech is not a defence
+    clean_fraction: float = 0.0
+    # learning-rate schedule over ``steps``: "constant", or "cosine" (linear warm-up
+    # over the first 5 % of steps, then cosine decay to 0)
+    schedule: str = "constant"
+    # steps the schedule spans (None: ``steps``); the learning-curve bench continues one
+    # run through several budgets under the schedule of the largest
+    schedule_steps: int | None = None
+
+
+WARMUP_FRACTION = 0.05
+
+
+def lr_factor(schedule: str, step: int, steps: int) -> float:
+    """Multiplier of the base learning rate at ``step`` (0-based) of ``steps``."""
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        warmup = max(1, round(WARMUP_FRACTION * steps))
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, steps - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+    raise ValueError(f"se.train.schedule {schedule!r}: choose constant or cosine")
 
 
 @dataclass
@@ -124,11 +151,15 @@ def draw_batch(
     train: Pairs, adversarial: Pairs | None, cfg: SETrainConfig, gen: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One training batch: ``adversarial_fraction`` of it from the adversarial pairs (when
-    there are any), the rest from ``train``."""
+    there are any), ``clean_fraction`` clean-to-clean pairs, the rest from ``train``."""
     n_adv = round(cfg.adversarial_fraction * cfg.batch_size) if adversarial else 0
+    n_clean = min(round(cfg.clean_fraction * cfg.batch_size), cfg.batch_size - n_adv)
     parts = []
-    if cfg.batch_size - n_adv > 0:
-        parts.append(train.sample(cfg.batch_size - n_adv, cfg.segment, gen))
+    if cfg.batch_size - n_adv - n_clean > 0:
+        parts.append(train.sample(cfg.batch_size - n_adv - n_clean, cfg.segment, gen))
+    if n_clean > 0:
+        _, clean = train.sample(n_clean, cfg.segment, gen)
+        parts.append((clean, clean))
     if n_adv > 0:
         parts.append(adversarial.sample(n_adv, cfg.segment, gen))
     return torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts])
@@ -165,6 +196,10 @@ def train_enhancer(
     with tqdm(total=cfg.steps, initial=step, desc="train se", mininterval=10) as bar:
         while step < cfg.steps:
             model.train()
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * lr_factor(
+                    cfg.schedule, step, cfg.schedule_steps or cfg.steps
+                )
             noisy, clean = draw_batch(train, adversarial, cfg, gen)
             loss = eq6_loss(model, noisy.to(device), clean.to(device), cfg.alpha, cfg.eps)
             opt.zero_grad()

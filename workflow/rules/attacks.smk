@@ -31,7 +31,7 @@ rule attack:
     resources:
         gpu=GPU_PER_JOB,
     params:
-        settings=lambda wc: config["attacks"][wc.attack],
+        settings=lambda wc: attack_settings(wc.attack),
         utterances=lambda wc: config["attacks"]["utterances"][wc.split],
         batch_size=config["attacks"]["batch_size"],
         target=config["target_phrase"],
@@ -100,7 +100,7 @@ rule adaptive_attack:
         gpu=GPU_PER_JOB,
     params:
         settings=adaptive_settings,
-        budgets=config["attacks"]["adaptive"]["linf"],
+        budgets=config["attacks"]["adaptive"]["snr_db"],
         utterances=config["attacks"]["adaptive"]["utterances"],
         segment=config["se"]["segment"],
         target=config["target_phrase"],

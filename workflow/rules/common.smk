@@ -390,6 +390,19 @@ QUALITY_TABLES = {
             "U-Net_T_At": ("unet_at_advt", ADVERSARIAL_TESTSET),
         },
     },
+    # beyond the paper: what each defence does to clean speech (PESQ/STOI against the
+    # clean input itself); a defence that damages all speech must show it
+    "se_clean": {
+        "title": "Enhancement of clean test speech (each SE model; reference: the input)",
+        "systems": {
+            "DNN": ("dnn_noisy", "clean"),
+            "U-Net_W": ("waveunet_noisy", "clean"),
+            "U-Net_At": ("unet_at_noisy", "clean"),
+            "DNN_T": ("dnn_advt", "clean"),
+            "U-Net_T_W": ("waveunet_advt", "clean"),
+            "U-Net_T_At": ("unet_at_advt", "clean"),
+        },
+    },
 }
 
 # Table 4: over-the-air RoSA/WER per attack, victim and (adversarially trained) SE model.
@@ -425,9 +438,14 @@ def adaptive_se_input(wildcards):
 def adaptive_settings(wildcards):
     """The attack's own settings with the adaptive sweep's overrides on top."""
     return {
-        **config["attacks"][wildcards.attack],
+        **attack_settings(wildcards.attack),
         **config["attacks"]["adaptive"][wildcards.attack],
     }
+
+
+def attack_settings(attack):
+    """``attacks.<attack>`` with the shared SNR budget ``attacks.snr_db``."""
+    return {**config["attacks"][attack], "snr_db": config["attacks"]["snr_db"]}
 
 
 # Fig. 2 panels: label -> (system, test set); "noisy" is the noisy mixture.
@@ -496,6 +514,31 @@ def quality_table_inputs(wildcards):
     }
 
 
+# The budget sweep (rules budget_attack/budget_trials/budget): snr labels as in paths
+BUDGET_SNRS = [f"{float(b):g}" for b in config["attacks"]["budget"]["snr_db"]]
+BUDGET_PATTERN = "|".join(s.replace(".", r"\.") for s in BUDGET_SNRS)
+BUDGET_DEFENCES = ["none", *(f"{se}_noisy" for se in SE_MODELS)]
+
+
+def budget_cells():
+    """Every (attack, defence, budget) point of results/budget.csv, in table order."""
+    return [
+        {"attack": attack, "defence": defence, "snr_db_budget": float(snr), "snr": snr}
+        for attack in ATTACK_NAMES
+        for defence in BUDGET_DEFENCES
+        for snr in BUDGET_SNRS
+    ]
+
+
+def budget_inputs(wildcards):
+    inputs = {}
+    for i, c in enumerate(budget_cells()):
+        where = f"results/budget/{c['attack']}/snr{c['snr']}"
+        inputs[f"manifest{i}"] = f"{where}/manifest.csv"
+        inputs[f"trials{i}"] = f"{where}/ota_{c['defence']}.csv"
+    return inputs
+
+
 def ota_se_input(wildcards):
     """Over-the-air trials pass through an enhancement model unless se is 'none'."""
     if wildcards.se == "none":
@@ -525,12 +568,14 @@ PAPER_ARTIFACTS = [
     "results/table1.csv",
     "results/table2.csv",
     "results/table3.csv",
+    "results/se_clean.csv",
     "results/table4.csv",
     "results/fig2.png",
     "results/audio_examples.html",
     "results/fig3.png",
     "results/controls.csv",
     "results/claims.csv",
+    "results/fig_perturbations.png",
 ]
 
 

@@ -19,7 +19,7 @@ rule quality_table:
     benchmark:
         "benchmarks/quality_table/{table}.tsv"
     wildcard_constraints:
-        table="table1|table2|table3",
+        table="|".join(QUALITY_TABLES),
     conda:
         "../../envs/render.yaml"
     params:

@@ -23,7 +23,7 @@ with rule_logging(snakemake.log[0]) as log:
                 "reached_100": tasr >= 100.0,
             }
         )
-    curves = pd.concat(curves)[["attack", "defence", "linf", "snr_db", "tasr", "n"]]
+    curves = pd.concat(curves)[["attack", "defence", "snr_db_budget", "snr_db", "tasr", "n"]]
     marks = pd.DataFrame(marks)
     write_csv(snakemake.output.curve, curves)
     write_csv(snakemake.output.snr, marks)

@@ -1,0 +1,189 @@
+"""Learning curves of the enhancement models: dev quality against training budget.
+
+For each model of config.yaml (``se.models`` with ``se.train`` and its ``per_model``
+override), one training run on the train mixtures of a finished workflow run is carried
+to the largest budget multiple; at each multiple of the default step count (default
+1/2, 1, 2, 4, 8) the weights the ``train_se`` rule would keep at that budget (lowest dev
+loss so far; early stopping off) are applied to a fixed sample of *dev* mixtures and to
+their clean utterances. Printed as one table, saved as CSV and PNG: dev PESQ, STOI and
+SNR of the enhanced mixtures, PESQ/STOI of the enhanced clean input against itself
+(what the model does to clean speech), the training and dev loss, and the CPU seconds.
+
+The schedule is the configured one *stretched over the largest budget*: with
+``schedule: cosine`` a checkpoint at 1x is not a 1x run (its learning rate has not
+decayed), so with cosine read the curve for "does it keep learning", and the final
+point only for the value of the full budget. One process per model (``--jobs`` at a
+time, one thread each). A tuning tool: it reads train and dev data, and refuses
+``--split test``.
+
+    .venv/bin/python bench/se_learning_curve.py --workdir DIR [--models waveunet unet_at]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+from advspeech.io import read_audio, read_csv
+from advspeech.metrics import pesq_stoi_snr
+from advspeech.protocol import TestSplitRefused, require_tuning_split
+from advspeech.se import DNNEnhancer, build_se, enhance_signal
+from advspeech.se_train import Pairs, SETrainConfig, train_enhancer
+from advspeech.torchutil import ResumableState, seed_everything, set_threads
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def model_settings(config: dict, model: str) -> tuple[dict, dict]:
+    """(model config, train config) exactly as the ``train_se`` rule gets them."""
+    train = {k: v for k, v in config["se"]["train"].items() if k != "per_model"}
+    train |= config["se"]["train"].get("per_model", {}).get(model, {})
+    train |= {"segment": config["se"]["segment"], "alpha": 1.0, "eps": 0.0}
+    return dict(config["se"]["models"][model]), train
+
+
+def dev_sample(split: str, count: int, seed: int) -> tuple[list, list, np.ndarray]:
+    """A fixed random sample of ``count`` mixtures of ``split``: clean, noisy, utt ids."""
+    mixtures = read_csv(f"results/data/mix/{split}.csv", required=["noisy_path", "clean_path"])
+    mixtures = mixtures.sample(n=min(count, len(mixtures)), random_state=seed)
+    clean = [read_audio(p)[0][0] for p in mixtures["clean_path"]]
+    noisy = [read_audio(p)[0][0] for p in mixtures["noisy_path"]]
+    return clean, noisy, mixtures["utt_id"].to_numpy()
+
+
+def curve(job: tuple) -> list[dict]:
+    """Train one model to the largest multiple, scoring the kept weights at each."""
+    model_name, model_cfg, train_cfg, multiples, split, count, seed, out = job
+    set_threads(1)
+    gen = seed_everything(seed)
+    model = build_se(model_name, model_cfg)
+    train = Pairs.from_manifest("results/data/mix/train.csv", "noisy_path")
+    dev = Pairs.from_manifest("results/data/mix/dev.csv", "noisy_path")
+    clean, noisy, _ = dev_sample(split, count, seed)
+    base_steps = train_cfg["steps"]
+    total = round(max(multiples) * base_steps)
+    cfg = SETrainConfig(**{**train_cfg, "steps": total, "schedule_steps": total, "patience": 10**9})
+    if isinstance(model, DNNEnhancer):
+        x, y = train.sample(64, cfg.segment, torch.Generator().manual_seed(seed))
+        model.fit_normalisation(x, y)
+    state = ResumableState(f"{out}/{model_name}.state.pt", "learning-curve")
+    state.clear()
+    rows, spent = [], 0.0
+    for multiple in sorted(multiples):
+        steps = round(multiple * base_steps)
+        t0 = time.process_time()
+        # train_enhancer resumes from ``state`` and stops at cfg.steps: continuing the
+        # same run, with the schedule of the largest budget
+        best, history = train_enhancer(
+            model,
+            train,
+            dev,
+            SETrainConfig(**{**cfg.__dict__, "steps": steps}),
+            torch.device("cpu"),
+            gen,
+            state,
+        )
+        spent += time.process_time() - t0
+        kept = build_se(model_name, model_cfg)
+        kept.load_state_dict(best["state_dict"])
+        kept.eval()
+        enhanced = [enhance_signal(kept, torch.from_numpy(n), cfg.segment, "cpu") for n in noisy]
+        passed = [enhance_signal(kept, torch.from_numpy(c), cfg.segment, "cpu") for c in clean]
+        scores = pesq_stoi_snr(clean, [e.numpy() for e in enhanced])
+        clean_scores = pesq_stoi_snr(clean, [p.numpy() for p in passed])
+        rows.append(
+            {
+                "model": model_name,
+                "multiple": multiple,
+                "steps": steps,
+                "best_step": best["step"],
+                "train_loss": history[-1]["train_loss"],
+                "dev_loss": best["loss"],
+                "pesq": float(np.nanmean(scores["pesq"])),
+                "stoi": float(np.nanmean(scores["stoi"])),
+                "snr": float(np.nanmean(scores["snr"])),
+                "clean_pesq": float(np.nanmean(clean_scores["pesq"])),
+                "clean_stoi": float(np.nanmean(clean_scores["stoi"])),
+                "cpu_seconds": spent,
+            }
+        )
+        print(
+            "  ".join(
+                f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in rows[-1].items()
+            ),
+            flush=True,
+        )
+    state.clear()
+    return rows
+
+
+def plot(frame: pd.DataFrame, noisy: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = ["pesq", "stoi", "snr", "clean_pesq"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4))
+    for ax, metric in zip(axes, metrics, strict=True):
+        for model, part in frame.groupby("model"):
+            ax.plot(part["multiple"], part[metric], marker="o", label=model)
+        if metric in noisy:
+            ax.axhline(noisy[metric], color="grey", ls="--", label="noisy input")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("training budget (x default steps)")
+        ax.set_title(metric.replace("_", " ").upper() + " (dev)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default=".", help="a finished workflow run")
+    parser.add_argument("--config", default=str(REPO / "config.yaml"))
+    parser.add_argument("--models", nargs="+", default=["dnn", "waveunet", "unet_at"])
+    parser.add_argument("--multiples", nargs="+", type=float, default=[0.5, 1, 2, 4, 8])
+    parser.add_argument("--mixtures", type=int, default=48, help="dev mixtures scored")
+    parser.add_argument("--split", default="dev")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", default="results/bench/se_learning_curve")
+    args = parser.parse_args()
+    try:
+        require_tuning_split(args.split, "bench/se_learning_curve.py")
+    except TestSplitRefused as err:
+        parser.error(str(err))
+    config = yaml.safe_load(Path(args.config).read_text())
+    os.chdir(args.workdir)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    seed = config["seed"]
+    jobs = [
+        (m, *model_settings(config, m), args.multiples, args.split, args.mixtures, seed, args.out)
+        for m in args.models
+    ]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        rows = [row for part in pool.map(curve, jobs) for row in part]
+    clean, noisy, _ = dev_sample(args.split, args.mixtures, seed)
+    baseline = {k: float(np.nanmean(v)) for k, v in pesq_stoi_snr(clean, noisy).items()}
+    frame = pd.DataFrame(rows)
+    frame.to_csv(f"{args.out}/curve.csv", index=False)
+    plot(frame, baseline, f"{args.out}/curve.png")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(frame.round(3).to_string(index=False))
+    print(
+        f"noisy input ({len(noisy)} dev mixtures): PESQ {baseline['pesq']:.3f} "
+        f"STOI {baseline['stoi']:.3f} SNR {baseline['snr']:.2f} dB"
+    )
+    print(f"wrote {args.out}/curve.csv and curve.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Success against the perturbation budget (beyond the paper; Armory reports attacks at a
+list of SNRs): grad and evo against ds at every SNR of attacks.budget.snr_db, played in
+the held-out test rooms without a defence and through each noisy-trained SE model."""
+
+
+rule budget_attack:
+    input:
+        model="results/models/asr/ds.pt",
+        clean="results/data/clean/test.csv",
+        rirs="results/data/rirs/attack.csv",
+        code=lib("asr", "asr_train", "attacks", "evo_attack", "torchutil"),
+    output:
+        manifest="results/budget/{attack}/snr{snr}/manifest.csv",
+        testset="results/budget/{attack}/snr{snr}/testset.csv",
+        wavs=directory("results/budget/{attack}/snr{snr}/wav"),
+    log:
+        "logs/budget_attack/{attack}/snr{snr}.log",
+    benchmark:
+        "benchmarks/budget_attack/{attack}/snr{snr}.tsv"
+    wildcard_constraints:
+        attack="|".join(ATTACK_NAMES),
+        snr=BUDGET_PATTERN,
+    conda:
+        "../../envs/torch.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU_PER_JOB,
+    params:
+        settings=lambda wc: {**attack_settings(wc.attack), "snr_db": float(wc.snr)},
+        utterances=config["attacks"]["budget"]["utterances"],
+        batch_size=config["attacks"]["batch_size"],
+        target=config["target_phrase"],
+        device=config["device"],
+        seed=config["seed"],
+    script:
+        "../scripts/attack.py"
+
+
+rule budget_trials:
+    input:
+        unpack(ota_se_input),
+        model="results/models/asr/ds.pt",
+        attack="results/budget/{attack}/snr{snr}/manifest.csv",
+        rirs="results/data/rirs/test.csv",
+        code=lib(
+            "asr", "asr_train", "attacks", "evo_attack", "se", "se_train", "metrics"
+        ),
+    output:
+        "results/budget/{attack}/snr{snr}/ota_{se}.csv",
+    log:
+        "logs/budget_trials/{attack}/snr{snr}/{se}.log",
+    benchmark:
+        "benchmarks/budget_trials/{attack}/snr{snr}/{se}.tsv"
+    wildcard_constraints:
+        attack="|".join(ATTACK_NAMES),
+        snr=BUDGET_PATTERN,
+        se="none|(dnn|waveunet|unet_at)_noisy",
+    conda:
+        "../../envs/torch.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU_PER_JOB,
+    params:
+        rooms=config["attacks"]["ota"]["rooms"],
+        noise_std=config["attacks"]["ota"]["noise_std"],
+        segment=config["se"]["segment"],
+        device=config["device"],
+        seed=config["seed"],
+    script:
+        "../scripts/over_the_air.py"
+
+
+rule budget:
+    input:
+        unpack(budget_inputs),
+        code=lib("budget"),
+    output:
+        table=report(
+            "results/budget.csv",
+            caption="../report/budget.rst",
+            category="Beyond the paper",
+        ),
+        figure=report(
+            "results/fig_budget.png",
+            caption="../report/budget.rst",
+            category="Beyond the paper",
+        ),
+    log:
+        "logs/budget.log",
+    benchmark:
+        "benchmarks/budget.tsv"
+    conda:
+        "../../envs/render.yaml"
+    params:
+        cells=budget_cells(),
+        seed=config["seed"],
+    script:
+        "../scripts/budget.py"
+
+
+rule perturbation_examples:
+    input:
+        **{
+            attack: f"results/attacks/{attack}/ds/test/manifest.csv"
+            for attack in ATTACK_NAMES
+        },
+        code=lib("budget", "render"),
+    output:
+        figure=report(
+            "results/fig_perturbations.png",
+            caption="../report/perturbation_examples.rst",
+            category="Audio examples",
+        ),
+        audio=report(
+            "results/perturbation_examples.html",
+            caption="../report/perturbation_examples.rst",
+            category="Audio examples",
+        ),
+    log:
+        "logs/perturbation_examples.log",
+    benchmark:
+        "benchmarks/perturbation_examples.tsv"
+    conda:
+        "../../envs/render.yaml"
+    params:
+        attacks=ATTACK_NAMES,
+        per_attack=2,
+        snr_db=config["attacks"]["snr_db"],
+    script:
+        "../scripts/perturbation_examples.py"
