@@ -40,7 +40,7 @@ import torch
 
 from advspeech import SAMPLE_RATE
 from advspeech.asr import Recognizer
-from advspeech.dsp import fftconvolve
+from advspeech.dsp import fftconvolve, snr_budget_scale
 from advspeech.text import check_in_alphabet
 
 
@@ -320,15 +320,9 @@ def _bound_played(
     played = _bandpass_rows(v[rows, :width], lengths, band)
     scale = (linf / played.abs().amax(dim=-1).clamp(min=1e-12)).clamp(max=1.0)
     if snr_db is not None:
-        allowed = x_energy * 10.0 ** (-(snr_db + SNR_MARGIN_DB) / 10.0)
-        energy = played.pow(2).sum(dim=-1).clamp(min=1e-20)
-        scale = torch.minimum(scale, (allowed / energy).sqrt().clamp(max=1.0))
+        energy = played.pow(2).sum(dim=-1)
+        scale = torch.minimum(scale, snr_budget_scale(x_energy, energy, snr_db))
     v[rows] *= scale[:, None]
-
-
-# projected a little inside the SNR budget: the 16-bit file the attacker writes adds
-# quantisation noise, and the budget must hold for the file
-SNR_MARGIN_DB = 0.01
 
 
 def _adversarial(x, v, lengths, band) -> torch.Tensor:

@@ -186,3 +186,18 @@ def take_segment(noise: np.ndarray, length: int, rng: np.random.Generator) -> np
         raise ValueError(f"noise of {len(noise)} samples is shorter than the {length} needed")
     start = int(rng.integers(0, len(noise) - length + 1))
     return noise[start : start + length]
+
+
+# projected a little inside an SNR budget: a 16-bit file adds quantisation noise, and the
+# budget must hold for the file the attacker writes
+SNR_MARGIN_DB = 0.01
+
+
+def snr_budget_scale(
+    clean_energy: torch.Tensor, perturbation_energy: torch.Tensor, snr_db: float
+) -> torch.Tensor:
+    """Factor (<= 1) by which to scale a perturbation of ``perturbation_energy`` (sum of
+    squares) so that the paper's SNR against speech of ``clean_energy`` is at least
+    ``snr_db`` (plus :data:`SNR_MARGIN_DB`): the projection onto the SNR budget."""
+    allowed = clean_energy * 10.0 ** (-(snr_db + SNR_MARGIN_DB) / 10.0)
+    return (allowed / perturbation_energy.clamp(min=1e-20)).sqrt().clamp(max=1.0)

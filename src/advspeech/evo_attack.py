@@ -47,6 +47,7 @@ import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
 from advspeech.asr import Recognizer, ctc_loss, greedy_decode, pad_batch
+from advspeech.dsp import snr_budget_scale
 from advspeech.text import check_in_alphabet
 
 log = logging.getLogger(__name__)
@@ -187,11 +188,8 @@ class _Search:
         """The candidate files x + v (B, N): v within l_inf and the SNR budget."""
         v = self.vocoder(log_env.exp()).clamp(-cfg.linf, cfg.linf)
         if cfg.snr_db is not None:
-            from advspeech.attacks import SNR_MARGIN_DB
-
-            allowed = self.x.pow(2).sum() * 10.0 ** (-(cfg.snr_db + SNR_MARGIN_DB) / 10.0)
-            energy = v.pow(2).sum(dim=-1, keepdim=True).clamp(min=1e-20)
-            v = v * (allowed / energy).sqrt().clamp(max=1.0)
+            energy = v.pow(2).sum(dim=-1, keepdim=True)
+            v = v * snr_budget_scale(self.x.pow(2).sum(), energy, cfg.snr_db)
         return (self.x[None] + v).clamp(-1, 1)
 
 
