@@ -27,8 +27,12 @@ import pandas as pd
 import torch
 import yaml
 
-from advspeech.asr_train import load_recognizer, load_rirs
-from advspeech.attacks import ATTACKS, evaluate_over_the_air, select_utterances
+from advspeech.asr_eval import load_recognizer
+from advspeech.attacks import ATTACKS
+from advspeech.attacks.ota import evaluate_over_the_air
+from advspeech.attacks.runner import select_utterances
+from advspeech.config import attack_settings
+from advspeech.data.rooms import load_rirs
 from advspeech.dsp import snr_db
 from advspeech.io import read_audio, read_csv, write_audio
 from advspeech.metrics import cluster_bootstrap_ci
@@ -68,9 +72,8 @@ def main() -> None:
     set_threads(args.threads)
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     os.chdir(args.workdir)
-    attacks, ota = config["attacks"], config["attacks"]["ota"]
-    # as the attack rule: the attack's settings with the shared SNR budget
-    settings = {**attacks[args.attack], "snr_db": attacks.get("snr_db", 10)}
+    ota = config["attacks"]["ota"]
+    settings = attack_settings(config, args.attack)  # as the attack rule gets them
     settings |= parse_overrides(args.set)
     if args.attack == "grad":
         settings["steps"] = max(args.steps)
@@ -86,7 +89,7 @@ def main() -> None:
     recognizer = load_recognizer(f"results/models/asr/{args.asr}.pt", device)
     clean = select_utterances(
         read_csv(f"results/data/clean/{args.split}.csv"),
-        args.utterances or attacks["utterances"].get(args.split, 16),
+        args.utterances or config["attacks"]["utterances"].get(args.split, 16),
     )
     waves = [read_audio(p)[0][0] for p in clean["clean_path"]]
     snapshots: dict[int, tuple[np.ndarray, float]] = {}

@@ -20,8 +20,8 @@ import torch
 import yaml
 
 from advspeech.asr import CTCRecognizer, build_asr
-from advspeech.attacks import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
-from advspeech.evo_attack import EvolutionaryAttackConfig, evolutionary_attack
+from advspeech.attacks.evo import EvolutionaryAttackConfig, evolutionary_attack
+from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,8 @@ import torch
 from advspeech.io import read_audio, read_csv
 from advspeech.metrics import paired_difference_ci, pesq_stoi_snr
 from advspeech.protocol import TestSplitRefused, require_tuning_split
-from advspeech.se import build_se, enhance_signal
+from advspeech.se import build_se
+from advspeech.se.apply import enhance_signal
 from advspeech.torchutil import load_checkpoint, set_threads
 
 

@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
+from advspeech.data.tts import VoiceSpec, synthesize_many
 from advspeech.metrics import pesq_many, sti, stoi
-from advspeech.tts import VoiceSpec, synthesize_many
 
 
 def main() -> None:

@@ -32,10 +32,13 @@ import pandas as pd
 import torch
 import yaml
 
+from advspeech.config import se_train_settings
 from advspeech.io import read_audio, read_csv
 from advspeech.metrics import pesq_stoi_snr
 from advspeech.protocol import TestSplitRefused, require_tuning_split
-from advspeech.se import DNNEnhancer, build_se, enhance_signal
+from advspeech.se import build_se
+from advspeech.se.apply import enhance_signal
+from advspeech.se.dnn import DNNEnhancer
 from advspeech.se_train import Pairs, SETrainConfig, train_enhancer
 from advspeech.torchutil import ResumableState, seed_everything, set_threads
 
@@ -44,10 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def model_settings(config: dict, model: str) -> tuple[dict, dict]:
     """(model config, train config) exactly as the ``train_se`` rule gets them."""
-    train = {k: v for k, v in config["se"]["train"].items() if k != "per_model"}
-    train |= config["se"]["train"].get("per_model", {}).get(model, {})
-    train |= {"segment": config["se"]["segment"], "alpha": 1.0, "eps": 0.0}
-    return dict(config["se"]["models"][model]), train
+    return dict(config["se"]["models"][model]), se_train_settings(config, model, "noisy")
 
 
 def dev_sample(split: str, count: int, seed: int) -> tuple[list, list, np.ndarray]:

@@ -25,10 +25,11 @@ import pandas as pd
 import torch
 import yaml
 
+from advspeech.config import se_train_settings
 from advspeech.io import read_audio, read_csv
 from advspeech.metrics import paired_difference_ci, pesq_stoi_snr
 from advspeech.protocol import TestSplitRefused, require_tuning_split
-from advspeech.se import enhance_signal
+from advspeech.se.apply import enhance_signal
 from advspeech.se_train import SETrainConfig, fit_enhancer, load_enhancer
 from advspeech.torchutil import set_threads
 
@@ -72,13 +73,11 @@ def main() -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     os.chdir(args.workdir)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    base_train = {k: v for k, v in config["se"]["train"].items() if k != "per_model"}
-    base_train |= config["se"]["train"].get("per_model", {}).get(args.model, {})
     jobs = []
     for name, *pairs in args.variant:
         overrides = {k: yaml.safe_load(v) for k, v in (p.split("=", 1) for p in pairs)}
         model_cfg = {**config["se"]["models"][args.model]}
-        train_cfg = {**base_train, "segment": config["se"]["segment"], "alpha": 1.0, "eps": 0.0}
+        train_cfg = se_train_settings(config, args.model, "noisy")  # as the train_se rule
         for key, value in overrides.items():
             (train_cfg if key in TRAIN_KEYS else model_cfg)[key] = value
         jobs.append(

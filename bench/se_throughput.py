@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from advspeech.se import build_se, enhance_signal
+from advspeech.se import build_se
+from advspeech.se.apply import enhance_signal
 
 REPO = Path(__file__).resolve().parents[1]
 

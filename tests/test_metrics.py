@@ -11,6 +11,7 @@ import torch
 import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
+from advspeech.data.tts import VoiceSpec, synthesize_many
 from advspeech.metrics import (
     bootstrap_ci,
     cluster_bootstrap_ci,
@@ -24,7 +25,6 @@ from advspeech.metrics import (
     stoi,
     wer_percent,
 )
-from advspeech.tts import VoiceSpec, synthesize_many
 
 
 @pytest.fixture(scope="module")

@@ -45,30 +45,37 @@ def test_every_rule_names_a_conda_env_log_and_benchmark():
                 assert key in block, f"{smk.name}: {name} lacks {key}"
 
 
-def _advspeech_imports(path: Path) -> set[str]:
-    """advspeech modules a Python file imports anywhere (function-level included)."""
-    import ast
-
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "advspeech":
-                names.update(a.name for a in node.names)
-            elif node.module.startswith("advspeech."):
-                names.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            names.update(
-                a.name.split(".")[1] for a in node.names if a.name.startswith("advspeech.")
-            )
-    package = REPO / "src" / "advspeech"
-    return {n for n in names if (package / f"{n}.py").is_file()}
+def _modules_loaded_by(script: Path) -> set[Path]:
+    """Library files a fresh interpreter has loaded after running the script's
+    module-level advspeech imports: evidence independent of the static walk."""
+    imports = [
+        line
+        for line in script.read_text().splitlines()
+        if line.startswith(("from advspeech", "import advspeech"))
+    ]
+    code = "\n".join(
+        [
+            *imports,
+            "import sys",
+            "for name, m in list(sys.modules.items()):",
+            "    if name.startswith('advspeech') and getattr(m, '__file__', None):",
+            "        print(m.__file__)",
+        ]
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    return {Path(line).resolve() for line in out.split()}
 
 
 def test_every_library_module_a_script_uses_is_an_input_of_its_rule():
     """Snakemake does not follow imports: a module a rule's script reaches (directly or
     through other modules) but that is not among the rule's inputs would leave stale
-    results after an edit. Checked on every job of the default DAG."""
-    package = REPO / "src" / "advspeech"
+    results after an edit. Checked on every job of the default DAG against the static
+    import walk (advspeech.imports), and for the main rules against what a fresh
+    interpreter actually loads."""
+    from advspeech.imports import library_files
+
     scripts = {}
     for smk in (REPO / "workflow" / "rules").glob("*.smk"):
         for block in re.split(r"\n(?=rule )", smk.read_text())[1:]:
@@ -84,23 +91,22 @@ def test_every_library_module_a_script_uses_is_an_input_of_its_rule():
     )
     jobs = re.findall(r"^rule (\w+):\n    input: (.*)$", proc.stdout, flags=re.M)
     assert len(jobs) > 50, proc.stdout[-2000:] + proc.stderr[-2000:]
-    checked = set()
+    checked, loaded_checked = set(), set()
     for rule, inputs in jobs:
         if rule not in scripts:
             continue
-        needed, todo = (
-            set(),
-            list(_advspeech_imports(REPO / "workflow" / "scripts" / scripts[rule])),
-        )
-        while todo:
-            name = todo.pop()
-            if name not in needed:
-                needed.add(name)
-                todo.extend(_advspeech_imports(package / f"{name}.py"))
-        declared = {Path(p).stem for p in inputs.split(", ") if Path(p).parent == package}
+        script = REPO / "workflow" / "scripts" / scripts[rule]
+        declared = {(REPO / p).resolve() for p in inputs.split(", ")}
+        needed = {p.resolve() for p in library_files(script)}
         assert needed <= declared, f"rule {rule}: {sorted(needed - declared)} not declared"
+        main_rules = {"train_asr", "attack", "train_se", "claims", "simulate_rirs"}
+        if rule in main_rules and rule not in loaded_checked:
+            loaded = _modules_loaded_by(script)
+            assert loaded and loaded <= declared, f"rule {rule}: {loaded - declared}"
+            loaded_checked.add(rule)
         checked.add(rule)
     assert {"train_asr", "attack", "over_the_air", "score", "train_se"} <= checked
+    assert len(loaded_checked) == 5
 
 
 def test_snakemake_lint_is_clean():

@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from advspeech.se import (
-    AttentionGate,
-    build_se,
-    enhance_signal,
-    l1_stft_loss,
-    multi_resolution_stft_loss,
+from advspeech.se import build_se
+from advspeech.se.apply import enhance_signal
+from advspeech.se.unet import AttentionGate, l1_stft_loss, multi_resolution_stft_loss
+from advspeech.se_train import (
+    Pairs,
+    SETrainConfig,
+    adversarial_enhancement_loss,
+    draw_batch,
+    train_enhancer,
 )
-from advspeech.se_train import Pairs, SETrainConfig, draw_batch, eq6_loss, train_enhancer
 from advspeech.torchutil import ResumableState, seed_everything
 
 TINY = {
@@ -83,12 +85,12 @@ def test_eq6_loss_equals_its_definition():
     expected = alpha * model.loss(noisy, clean) + (1 - alpha) * model.loss(
         noisy + eps * g.sign(), clean
     )
-    assert float(eq6_loss(model, noisy, clean, alpha, eps).detach()) == pytest.approx(
-        float(expected), rel=1e-5
-    )
-    assert float(eq6_loss(model, noisy, clean, 1.0, eps).detach()) == pytest.approx(
-        float(model.loss(noisy, clean))
-    )
+    assert float(
+        adversarial_enhancement_loss(model, noisy, clean, alpha, eps).detach()
+    ) == pytest.approx(float(expected), rel=1e-5)
+    assert float(
+        adversarial_enhancement_loss(model, noisy, clean, 1.0, eps).detach()
+    ) == pytest.approx(float(model.loss(noisy, clean)))
 
 
 @pytest.mark.parametrize("variant", sorted(TRAINABLE))

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from testkit import REPO, SMOKE, snakemake
 
 BINARIES = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
@@ -201,3 +202,19 @@ def test_data_and_training_stages_run_through_sbatch(slurm_cluster, tmp_path):
     print(f"SLURM job ids: {sorted(job_ids, key=int)}")
     for target in targets:
         assert (tmp_path / target).is_file()
+
+
+def test_every_gpu_capable_rule_gets_a_gpu_on_the_cluster():
+    """The rules that declare ``gpu=GPU_PER_JOB`` (they run torch on a device) each
+    get a GPU, memory and a runtime in the SLURM profile."""
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    gpu_rules = set()
+    for smk in (REPO / "workflow/rules").glob("*.smk"):
+        for block in re.split(r"(?m)^rule ", smk.read_text())[1:]:
+            if "gpu=GPU_PER_JOB" in block:
+                gpu_rules.add(block.split(":", 1)[0].strip())
+    assert {"train_asr", "train_se", "attack", "adaptive_attack", "over_the_air"} <= gpu_rules
+    resources = profile["set-resources"]
+    for rule in sorted(gpu_rules):
+        assert resources.get(rule, {}).get("gpu") == 1, rule
+        assert resources[rule]["runtime"] >= 60 and resources[rule]["mem_mb"] >= 8000, rule

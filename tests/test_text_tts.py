@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from advspeech import SAMPLE_RATE
+from advspeech.data.tts import EspeakSynthesizer, VoiceSpec, available_variants, synthesize_many
 from advspeech.text import (
     ALPHABET,
     check_in_alphabet,
@@ -11,7 +12,6 @@ from advspeech.text import (
     normalize_transcript,
     vocabulary,
 )
-from advspeech.tts import EspeakSynthesizer, VoiceSpec, available_variants, synthesize_many
 
 
 def test_alphabet_is_deepspeech_like():

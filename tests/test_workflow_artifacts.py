@@ -4,6 +4,7 @@ training data wiring, and a Table-4-only build that runs nothing else."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -46,7 +47,7 @@ def test_table4_has_the_papers_shape(smoke_run):
 
 
 def test_evo_attack_outputs_record_queries(smoke_run):
-    from advspeech.attacks import MANIFEST_COLUMNS
+    from advspeech.attacks.runner import MANIFEST_COLUMNS
 
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     for split in ("test", "train"):
@@ -195,22 +196,63 @@ def test_table4_alone_builds_only_what_it_needs(smoke_run, tmp_path):
     assert jobs.get("enhance", 0) == 0 and jobs.get("score", 0) == 0
 
 
-def test_report_lists_every_artifact(smoke_run):
-    out = smoke_run / "report.zip"
-    snakemake(smoke_run, "--report", str(out))
+def test_report_opens_with_what_was_run_and_lists_every_artifact(smoke_run, tmp_path):
+    """The report's first page is workflow/report/workflow.rst with the run's config
+    filled in; every paper artifact is in it. Where Chromium is installed, the report
+    also renders headless and shows the description and its result categories."""
+    import shutil
+    import subprocess
     import zipfile
 
-    names = "\n".join(zipfile.ZipFile(out).namelist())
+    out = smoke_run / "report.zip"
+    snakemake(smoke_run, "--report", str(out))
+    archive = zipfile.ZipFile(out)
+    names = "\n".join(archive.namelist())
     for artifact in (
         "table1.csv",
+        "table2.csv",
+        "table3.csv",
+        "se_clean.csv",
         "table4.csv",
         "fig2.png",
         "fig3.png",
         "claims.csv",
         "controls.csv",
         "audio_examples.html",
+        "fig_perturbations.png",
+        "perturbation_examples.html",
     ):
         assert artifact in names, artifact
+    index = next(n for n in archive.namelist() if n.endswith("report.html"))
+    page = archive.read(index).decode()
+    smoke = yaml.safe_load(SMOKE.read_text())
+    assert "What was run." in page and "open the door" in page
+    # the description's template is filled with the run's config (its seed, as code)
+    assert re.search(
+        rf"seed\W{{0,20}}tt class=\W{{0,4}}docutils literal\W{{0,12}}{smoke['seed']}\b", page
+    )
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium:
+        archive.extractall(tmp_path)
+        dom = subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                (tmp_path / index).as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        ).stdout
+        assert "What was run." in dom
+        assert f'seed <tt class="docutils literal">{smoke["seed"]}</tt>' in dom
+        for category in ("Tables", "Figures", "Audio examples", "Claims"):
+            assert category in dom, category
     json.dumps(names)
     Path(out).unlink()
 

@@ -179,7 +179,7 @@ def test_editing_a_library_module_reruns_the_rules_that_import_it(smoke_run):
 
 
 def test_grad_attack_and_over_the_air_outputs(smoke_run):
-    from advspeech.attacks import MANIFEST_COLUMNS
+    from advspeech.attacks.runner import MANIFEST_COLUMNS
 
     targets = ["results/ota/grad/ds/none.csv", "results/ota/grad/ds/unet_at_advt.csv"]
     manifest = pd.read_csv(smoke_run / "results/attacks/grad/ds/test/manifest.csv")

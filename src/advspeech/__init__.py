@@ -1,13 +1,12 @@
 """advspeech: adversarial attacks on speech recognition and enhancement-based defences.
 
-One module per concern:
-
-- :mod:`advspeech.io`     audio/CSV reading and atomic writing, input validation errors
-- :mod:`advspeech.dsp`    resampling, channel mix-down, SNR (paper Sec. 3.3) and mixing
-- :mod:`advspeech.tts`    espeak-ng speech synthesis through the ``espeakng-loader`` wheel
-- :mod:`advspeech.data`   the embedded corpus, LibriSpeech/DEMAND layout loaders, manifests
-- :mod:`advspeech.noise`  embedded noise generators written in the DEMAND layout
-- :mod:`advspeech.rooms`  shoebox room impulse responses with pyroomacoustics
+One module or package per concern, mirroring the workflow's stages (docs/architecture.md
+has the table): :mod:`advspeech.data` (corpus, noise, mixtures, rooms),
+:mod:`advspeech.asr` (the victim recogniser), :mod:`advspeech.se` (enhancement models),
+:mod:`advspeech.attacks`, :mod:`advspeech.metrics` and :mod:`advspeech.scoring`,
+:mod:`advspeech.tables` and :mod:`advspeech.render`, :mod:`advspeech.claims`;
+:mod:`advspeech.paper` holds the paper's names and numbers, :mod:`advspeech.config` the
+config checks.
 """
 
 __version__ = "0.1.0"

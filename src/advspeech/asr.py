@@ -106,7 +106,7 @@ class MFCCFrontEnd(nn.Module):
         return 1 + (lengths - self.cfg.n_fft) // self.cfg.hop_length
 
     def _mfcc(self, wave: torch.Tensor) -> torch.Tensor:
-        """``self.mfcc(wave)``, (B, n_mfcc, T), with a 1.75x faster gradient: the same
+        """``self.mfcc(wave)``, (B, n_mfcc, T), with a cheaper gradient: the same
         window, mel filters and DCT (torchaudio's, kept in ``self.mfcc``) around
         :func:`advspeech.dsp.power_spectrum` instead of the STFT's complex magnitude.
         torch.stft (center=False) centres the win_length window in each n_fft frame;

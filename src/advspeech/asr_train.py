@@ -17,15 +17,15 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import jiwer
 import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm
 
 from advspeech.asr import CTCRecognizer, ctc_loss, differentiable_rnns, pad_batch
+from advspeech.asr_eval import word_error_rates
+from advspeech.data.rooms import load_rirs
 from advspeech.dsp import fftconvolve
 from advspeech.io import DataError, read_audio
 from advspeech.torchutil import ResumableState, restore_rng_state, rng_state
@@ -158,8 +158,20 @@ def fgsm_perturb(
     return (batch + eps * grad.sign() * mask).clamp(-1, 1).detach()
 
 
-def eq6_loss(model, batch, lengths, texts, feats_aug, alpha: float, eps: float, gen, augment):
-    """The paper's Eq. 6 on the CTC loss; plain CTC when alpha == 1."""
+def adversarial_ctc_loss(
+    model: CTCRecognizer,
+    batch: torch.Tensor,
+    lengths: torch.Tensor,
+    texts: Sequence[str],
+    feats_aug: bool,
+    alpha: float,
+    eps: float,
+    gen: torch.Generator,
+    augment: AugmentConfig,
+) -> torch.Tensor:
+    """The paper's Eq. 6 for the recogniser: alpha CTC(x) + (1 - alpha) CTC(FGSM(x));
+    plain CTC when alpha == 1 (the enhancement counterpart is
+    :func:`advspeech.se_train.adversarial_enhancement_loss`)."""
 
     def objective(wave):
         feats, frames = model.front_end(wave, lengths)
@@ -173,11 +185,6 @@ def eq6_loss(model, batch, lengths, texts, feats_aug, alpha: float, eps: float, 
         return clean_loss
     adversarial = fgsm_perturb(model, batch, lengths, texts, eps)
     return alpha * clean_loss + (1.0 - alpha) * objective(adversarial)
-
-
-def word_error_rates(refs: Sequence[str], hyps: Sequence[str]) -> tuple[float, float]:
-    """Corpus WER and CER in percent (jiwer); empty hypotheses count as deletions."""
-    return 100.0 * jiwer.wer(list(refs), list(hyps)), 100.0 * jiwer.cer(list(refs), list(hyps))
 
 
 def evaluate(
@@ -242,7 +249,9 @@ def train_ctc(
             batch, lens = pad_batch(waves)
             batch, lens = batch.to(device), lens.to(device)
             texts = [train.texts[i] for i in idx]
-            loss = eq6_loss(model, batch, lens, texts, True, cfg.alpha, cfg.eps, gen, cfg.augment)
+            loss = adversarial_ctc_loss(
+                model, batch, lens, texts, True, cfg.alpha, cfg.eps, gen, cfg.augment
+            )
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -287,11 +296,6 @@ def train_ctc(
     if best["state_dict"] is None:
         best["state_dict"] = model.state_dict()
     return best, history
-
-
-def load_rirs(manifest: str | Path) -> list[np.ndarray]:
-    frame = pd.read_csv(manifest)
-    return [read_audio(p)[0][0] for p in frame["path"]]
 
 
 def fit_recognizer(
@@ -398,73 +402,3 @@ def _load_sets(manifests: dict[str, Sequence[str]]) -> Utterances:
     for s in sets[1:]:
         out = out + s
     return out
-
-
-def load_recognizer(path: str, device: torch.device, batch_size: int = 32) -> CTCRecognizer:
-    """A trained recogniser from its checkpoint (weights_only loading)."""
-    from advspeech.asr import build_asr
-    from advspeech.torchutil import load_checkpoint
-
-    payload = load_checkpoint(path)
-    model = build_asr(payload["meta"].get("arch", "ds"), payload["meta"]["model"])
-    model.load_state_dict(payload["state_dict"])
-    return CTCRecognizer(model, device, batch_size=batch_size)
-
-
-def evaluate_recognizer(
-    recognizer: CTCRecognizer, clean_manifest: str, noisy_manifest: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """WER/CER on the clean test set and per SNR of the noisy test set.
-
-    Returns (``testset,snr_db,wer,cer,n`` table, per-utterance transcripts).
-    """
-    rows, transcripts = [], []
-    sets = [("clean", None, pd.read_csv(clean_manifest, keep_default_na=False), "clean_path")]
-    noisy = pd.read_csv(noisy_manifest, keep_default_na=False)
-    for snr, group in sorted(noisy.groupby("snr_db"), key=lambda kv: -kv[0]):
-        sets.append(("noisy", float(snr), group, "noisy_path"))
-    for testset, snr, frame, column in sets:
-        waves = [read_audio(p)[0][0] for p in frame[column]]
-        hyps = recognizer.transcribe(waves)
-        wer, cer = word_error_rates(list(frame["text"]), hyps)
-        rows.append({"testset": testset, "snr_db": snr, "wer": wer, "cer": cer, "n": len(frame)})
-        for utt, ref, hyp in zip(frame["utt_id"], frame["text"], hyps, strict=True):
-            transcripts.append(
-                {
-                    "testset": testset,
-                    "snr_db": snr,
-                    "utt_id": utt,
-                    "reference": ref,
-                    "hypothesis": hyp,
-                }
-            )
-    return pd.DataFrame(rows), pd.DataFrame(transcripts)
-
-
-def transcribe_manifest(
-    recognizer: CTCRecognizer, manifest: str, audio_column: str
-) -> pd.DataFrame:
-    """Transcribe every file of a manifest (with ``utt_id``, ``text`` and
-    ``audio_column``); one row per item: ``utt_id,item_id,reference,hypothesis,words,wer``
-    (WER in percent of the item's reference words, so the words-weighted mean is the
-    corpus WER)."""
-    from advspeech.io import read_csv
-
-    frame = read_csv(manifest, required=["utt_id", "text", audio_column])
-    items = frame["mix_id"] if "mix_id" in frame.columns else frame["utt_id"]
-    waves = [read_audio(p)[0][0] for p in frame[audio_column]]
-    hyps = recognizer.transcribe(waves)
-    refs = [str(t) for t in frame["text"]]
-    return pd.DataFrame(
-        {
-            "utt_id": frame["utt_id"],
-            "item_id": items,
-            "reference": refs,
-            "hypothesis": hyps,
-            "words": [len(r.split()) for r in refs],
-            "wer": [
-                100.0 * jiwer.wer(r, h) if r else float("nan")
-                for r, h in zip(refs, hyps, strict=True)
-            ],
-        }
-    )

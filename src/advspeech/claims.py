@@ -18,6 +18,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from advspeech.metrics import Interval, paired_difference_ci
+from advspeech.paper import (
+    ADVERSARIAL_INPUT,
+    ASR_LABELS,
+    NOISY_INPUT,
+    PAPER,
+    QUALITY_METRICS,
+    SE_LABELS,
+    TABLE4_DEFENCES,
+)
 
 # fewer utterances than this cannot carry a paired claim about a whole test set
 MIN_UTTERANCES = 8
@@ -60,44 +69,7 @@ def compare(
     return Comparison(label, diff)
 
 
-PAPER = {
-    "table1": {
-        "Noisy_D": {"PESQ": 1.97, "STI": 0.65, "STOI": 0.82, "SNR": -1.63},
-        "DNN": {"PESQ": 2.62, "STI": 0.73, "STOI": 0.90, "SNR": 7.67},
-        "U-Net_W": {"PESQ": 2.86, "STI": 0.81, "STOI": 0.93, "SNR": 9.83},
-        "U-Net_At": {"PESQ": 2.88, "STI": 0.81, "STOI": 0.92, "SNR": 9.85},
-    },
-    "table2": {
-        "Noisy_adv": {"PESQ": 1.31, "STI": 0.67, "STOI": 0.84, "SNR": -1.52},
-        "DNN": {"PESQ": 1.21, "STI": 0.66, "STOI": 0.81, "SNR": 7.23},
-        "U-Net_W": {"PESQ": 1.16, "STI": 0.62, "STOI": 0.80, "SNR": 7.43},
-        "U-Net_At": {"PESQ": 1.18, "STI": 0.64, "STOI": 0.81, "SNR": 7.68},
-    },
-    "table3": {
-        "Noisy_adv": {"PESQ": 1.31, "STI": 0.67, "STOI": 0.84, "SNR": -1.52},
-        "DNN_T": {"PESQ": 2.55, "STI": 0.69, "STOI": 0.86, "SNR": 7.45},
-        "U-Net_T_W": {"PESQ": 2.72, "STI": 0.72, "STOI": 0.88, "SNR": 7.67},
-        "U-Net_T_At": {"PESQ": 2.78, "STI": 0.75, "STOI": 0.90, "SNR": 7.92},
-    },
-    # RoSA / WER (%), columns w/o SE, SE_DNN, SE_U-Net_W, SE_U-Net_At
-    "table4": {
-        "Grad_adv": {
-            "RoSA_ASR": [90.23, 84.86, 83.43, 83.11],
-            "RoSA_ASR+AdvT": [27.34, 22.21, 19.29, 18.23],
-            "WER_ASR": [85.90, 72.97, 67.46, 66.12],
-            "WER_ASR+AdvT": [19.37, 18.92, 17.64, 17.15],
-        },
-        "Evo_adv": {
-            "RoSA_ASR": [91.21, 85.67, 82.03, 79.35],
-            "RoSA_ASR+AdvT": [20.47, 18.45, 17.81, 16.14],
-            "WER_ASR": [87.90, 83.12, 79.20, 71.12],
-            "WER_ASR+AdvT": [19.45, 19.42, 18.44, 17.42],
-        },
-    },
-    # SNR (dB) at which the adaptive attacker reaches 100 % TASR
-    "fig3": {"grad": {"none": 7.63, "defended": -2.23}, "evo": {"none": 7.82, "defended": -3.21}},
-}
-SE_COLUMNS = ["w/o SE", "SE_DNN", "SE_U-Net_W", "SE_U-Net_At"]
+SE_COLUMNS = list(TABLE4_DEFENCES)
 SCORE_KEYS = ["utt_id", "item_id"]
 TRIAL_KEYS = ["utt_id", "room_id"]
 
@@ -136,38 +108,39 @@ def check_claims(
         t = quality[table]
         return compare(t[a], t[b], metric.lower(), SCORE_KEYS, f"{a} - {b}", seed)
 
-    se1 = ["DNN", "U-Net_W", "U-Net_At"]
-    for metric in ("PESQ", "STI", "STOI", "SNR"):
+    se1 = list(SE_LABELS["noisy"].values())
+    unets = [SE_LABELS["noisy"][se] for se in ("waveunet", "unet_at")]
+    for metric in QUALITY_METRICS:
         add(
             f"T1-{metric}",
             "table1",
-            f"every SE model raises {metric} over the noisy input (Noisy_D)",
-            _paper_quality("table1", "Noisy_D", se1, metric),
-            [q("table1", s, "Noisy_D", metric) for s in se1],
+            f"every SE model raises {metric} over the noisy input ({NOISY_INPUT})",
+            _paper_quality("table1", NOISY_INPUT, se1, metric),
+            [q("table1", s, NOISY_INPUT, metric) for s in se1],
         )
     add(
         "T1-UNET-PESQ",
         "table1",
         "both U-Nets score higher PESQ than the DNN on noisy speech",
-        _paper_quality("table1", "DNN", ["U-Net_W", "U-Net_At"], "PESQ"),
-        [q("table1", s, "DNN", "PESQ") for s in ("U-Net_W", "U-Net_At")],
+        _paper_quality("table1", SE_LABELS["noisy"]["dnn"], unets, "PESQ"),
+        [q("table1", s, SE_LABELS["noisy"]["dnn"], "PESQ") for s in unets],
     )
     add(
         "T2-SNR",
         "table2",
         "noisy-trained SE raises the SNR of adversarial examples",
-        _paper_quality("table2", "Noisy_adv", se1, "SNR"),
-        [q("table2", s, "Noisy_adv", "SNR") for s in se1],
+        _paper_quality("table2", ADVERSARIAL_INPUT, se1, "SNR"),
+        [q("table2", s, ADVERSARIAL_INPUT, "SNR") for s in se1],
     )
     for metric in ("PESQ", "STOI", "STI"):
         add(
             f"T2-{metric}",
             "table2",
             f"noisy-trained SE lowers {metric} of adversarial examples",
-            _paper_quality("table2", "Noisy_adv", se1, metric),
-            [q("table2", "Noisy_adv", s, metric) for s in se1],
+            _paper_quality("table2", ADVERSARIAL_INPUT, se1, metric),
+            [q("table2", ADVERSARIAL_INPUT, s, metric) for s in se1],
         )
-    twins = {"DNN_T": "DNN", "U-Net_T_W": "U-Net_W", "U-Net_T_At": "U-Net_At"}
+    twins = {SE_LABELS["advt"][se]: label for se, label in SE_LABELS["noisy"].items()}
     for metric in ("PESQ", "STOI"):
         add(
             f"T3-TWIN-{metric}",
@@ -193,9 +166,9 @@ def check_claims(
     add(
         "T3-PESQ",
         "table3",
-        "adversarially trained SE raises PESQ of adversarial examples over Noisy_adv",
-        _paper_quality("table3", "Noisy_adv", list(twins), "PESQ"),
-        [q("table3", t, "Noisy_adv", "PESQ") for t in twins],
+        f"adversarially trained SE raises PESQ of adversarial examples over {ADVERSARIAL_INPUT}",
+        _paper_quality("table3", ADVERSARIAL_INPUT, list(twins), "PESQ"),
+        [q("table3", t, ADVERSARIAL_INPUT, "PESQ") for t in twins],
     )
 
     def t4(attack, victim, a, b, measure):
@@ -206,29 +179,31 @@ def check_claims(
         label = f"{a} - {b}" if victim[0] == victim[1] else f"{victim[0]} - {victim[1]}"
         return compare(fa, fb, "v", TRIAL_KEYS, label, seed)
 
-    plain, twin = ("ASR", "ASR"), ("ASR", "ASR+AdvT")
+    victim, victim_advt = ASR_LABELS["ds"], ASR_LABELS["ds_advt"]
+    plain, twin = (victim, victim), (victim, victim_advt)
     for attack, paper in PAPER["table4"].items():
         no_se, with_se = SE_COLUMNS[0], SE_COLUMNS[1:]
         add(
             f"T4-{attack}-SE-ROSA",
             "table4",
             f"{attack}: every AdvT SE model lowers RoSA of the undefended recogniser",
-            _paper_row(paper["RoSA_ASR"]),
+            _paper_row(paper[f"RoSA_{victim}"]),
             [t4(attack, plain, no_se, s, "RoSA") for s in with_se],
         )
         add(
             f"T4-{attack}-UNETAT-LOWEST",
             "table4",
             f"{attack}: U-Net_At gives the lowest RoSA of the SE models",
-            _paper_row(paper["RoSA_ASR"]),
-            [t4(attack, plain, s, "SE_U-Net_At", "RoSA") for s in ("SE_DNN", "SE_U-Net_W")],
+            _paper_row(paper[f"RoSA_{victim}"]),
+            [t4(attack, plain, s, with_se[-1], "RoSA") for s in with_se[:-1]],
         )
         for measure in ("RoSA", "WER"):
             add(
                 f"T4-{attack}-ADVT-{measure}",
                 "table4",
                 f"{attack}: adversarial training of the recogniser lowers {measure} (w/o SE)",
-                f"{paper[measure + '_ASR'][0]:.2f} -> {paper[measure + '_ASR+AdvT'][0]:.2f}",
+                f"{paper[f'{measure}_{victim}'][0]:.2f} -> "
+                f"{paper[f'{measure}_{victim_advt}'][0]:.2f}",
                 [t4(attack, twin, no_se, no_se, measure)],
             )
     for attack, paper in PAPER["fig3"].items():

@@ -37,7 +37,7 @@ def _rfft_adjoint(grad: torch.Tensor, n: int, width: int) -> torch.Tensor:
     e^{+2 pi i k j / n} over the one-sided bins k, which is (n / 2) * irfft(G) once the
     DC and Nyquist bins (counted once by irfft) are doubled. Faster on sizes with small
     prime factors only; on an awkward size PyTorch's inverse real FFT is the slower one
-    (see :func:`advspeech.attacks.bandpass`)."""
+    (see :func:`advspeech.attacks.common.bandpass`)."""
     grad = grad.clone()
     grad[..., 0] *= 2
     if n % 2 == 0:
@@ -47,8 +47,8 @@ def _rfft_adjoint(grad: torch.Tensor, n: int, width: int) -> torch.Tensor:
 
 class _RealFFT(torch.autograd.Function):
     """``torch.fft.rfft(x, n)`` for real x, ``n >= x.shape[-1]``, with the backward of
-    :func:`_rfft_adjoint` (room convolutions of a batch of attack trials: 66 -> 36 ms
-    forward and backward)."""
+    :func:`_rfft_adjoint`, which autograd computes by padding the one-sided gradient to a
+    full spectrum and running a complex FFT on it."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, n: int) -> torch.Tensor:
@@ -74,10 +74,8 @@ def fftconvolve(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 class _PowerSpectrum(torch.autograd.Function):
     """|rfft(frames, n)|^2 with a backward of one inverse real FFT: the gradient of
     P = |X|^2 with respect to X is 2 g X, passed through :func:`_rfft_adjoint`.
-    Autograd's own chain (the complex magnitude, then the rFFT) was 1.75x slower for the
-    recogniser's front end on a batch of attack trials, forward and backward; building
-    |X|^2 from :class:`_RealFFT` with autograd in between was 20-27 ms slower than this
-    (64 x 288 frames of 400 samples)."""
+    Autograd's own chain differentiates the complex magnitude and then the rFFT; this
+    is one transform (docs/experiments.md has the timings)."""
 
     @staticmethod
     def forward(ctx, frames: torch.Tensor, n_fft: int) -> torch.Tensor:

@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,14 @@ import soundfile as sf
 
 class DataError(ValueError):
     """Bad input data: the message names the offending file or config key."""
+
+
+def raise_all(problems: Sequence[str], what: str) -> None:
+    """One :class:`DataError` listing every problem found in ``what`` (none: return), so
+    a corpus with six broken files takes one run to find them, not six."""
+    if problems:
+        listed = "\n  ".join(problems)
+        raise DataError(f"{len(problems)} problem(s) in {what}:\n  {listed}")
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,12 @@ def write_audio(
     audio = np.clip(audio, -1.0, 1.0)
     with atomic_path(path) as tmp:
         sf.write(str(tmp), audio, sample_rate, subtype=subtype)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` atomically (a reader never sees half a file)."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
 
 
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:

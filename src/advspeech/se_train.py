@@ -23,7 +23,9 @@ from tqdm import tqdm
 
 from advspeech import SAMPLE_RATE
 from advspeech.io import DataError, read_audio, write_audio
-from advspeech.se import DNNEnhancer, build_se, enhance_signal
+from advspeech.se import build_se
+from advspeech.se.apply import enhance_signal
+from advspeech.se.dnn import DNNEnhancer
 from advspeech.torchutil import (
     ResumableState,
     content_digest,
@@ -134,10 +136,11 @@ class Pairs:
         return [self.sample(batch, segment, gen) for _ in range(n)]
 
 
-def eq6_loss(
-    model, noisy: torch.Tensor, clean: torch.Tensor, alpha: float, eps: float
+def adversarial_enhancement_loss(
+    model: torch.nn.Module, noisy: torch.Tensor, clean: torch.Tensor, alpha: float, eps: float
 ) -> torch.Tensor:
-    """The paper's Eq. 6: alpha J(x, y) + (1 - alpha) J(x + eps sign(grad_x J(x, y)), y)."""
+    """The paper's Eq. 6 for an enhancement model:
+    alpha J(x, y) + (1 - alpha) J(x + eps sign(grad_x J(x, y)), y)."""
     if alpha >= 1.0:
         return model.loss(noisy, clean)
     x = noisy.detach().clone().requires_grad_(True)
@@ -201,7 +204,9 @@ def train_enhancer(
                     cfg.schedule, step, cfg.schedule_steps or cfg.steps
                 )
             noisy, clean = draw_batch(train, adversarial, cfg, gen)
-            loss = eq6_loss(model, noisy.to(device), clean.to(device), cfg.alpha, cfg.eps)
+            loss = adversarial_enhancement_loss(
+                model, noisy.to(device), clean.to(device), cfg.alpha, cfg.eps
+            )
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -9,7 +9,7 @@ rule train_asr:
         dev_clean="results/data/clean/dev.csv",
         dev_noisy="results/data/mix/dev.csv",
         rirs="results/data/rirs/train.csv",
-        code=lib("text", "asr", "asr_train", "torchutil"),
+        code=lib("train_asr"),
     output:
         model="results/models/asr/{asr}.pt",
         history="results/models/asr/{asr}.history.json",
@@ -41,7 +41,7 @@ rule evaluate_asr:
         model="results/models/asr/{asr}.pt",
         test_clean="results/data/clean/test.csv",
         test_noisy="results/data/mix/test.csv",
-        code=lib("text", "asr", "asr_train", "torchutil"),
+        code=lib("evaluate_asr"),
     output:
         wer=report(
             "results/asr/{asr}/wer.csv",

@@ -8,7 +8,7 @@ rule attack:
         model="results/models/asr/{asr}.pt",
         clean="results/data/clean/{split}.csv",
         rirs="results/data/rirs/attack.csv",
-        code=lib("asr", "asr_train", "attacks", "evo_attack", "torchutil"),
+        code=lib("attack"),
     output:
         manifest="results/attacks/{attack}/{asr}/{split}/manifest.csv",
         # the attacked rows only (skipped utterances left out): a test set to enhance and score
@@ -47,9 +47,7 @@ rule over_the_air:
         model="results/models/asr/{asr}.pt",
         attack="results/attacks/{attack}/{asr}/test/manifest.csv",
         rirs="results/data/rirs/test.csv",
-        code=lib(
-            "asr", "asr_train", "attacks", "evo_attack", "se", "se_train", "metrics"
-        ),
+        code=lib("over_the_air"),
     output:
         "results/ota/{attack}/{asr}/{se}.csv",
     log:
@@ -59,7 +57,7 @@ rule over_the_air:
     wildcard_constraints:
         attack="|".join(ATTACK_NAMES),
         asr="|".join(ASR_MODELS),
-        se="none|(dnn|waveunet|unet_at)_(noisy|advt)",
+        se=DEFENCE_PATTERN,
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
@@ -80,9 +78,7 @@ rule adaptive_attack:
         unpack(adaptive_se_input),
         model="results/models/asr/ds.pt",
         clean="results/data/clean/test.csv",
-        code=lib(
-            "asr", "asr_train", "attacks", "evo_attack", "adaptive", "se", "se_train"
-        ),
+        code=lib("adaptive_attack"),
     output:
         "results/adaptive/{attack}/{defence}.csv",
     log:
@@ -91,7 +87,7 @@ rule adaptive_attack:
         "benchmarks/adaptive_attack/{attack}/{defence}.tsv"
     wildcard_constraints:
         attack="|".join(ATTACK_NAMES),
-        defence="none|(dnn|waveunet|unet_at)_(noisy|advt)",
+        defence=DEFENCE_PATTERN,
     priority: LONG_JOB_PRIORITY
     conda:
         "../../envs/torch.yaml"

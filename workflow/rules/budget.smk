@@ -8,7 +8,7 @@ rule budget_attack:
         model="results/models/asr/ds.pt",
         clean="results/data/clean/test.csv",
         rirs="results/data/rirs/attack.csv",
-        code=lib("asr", "asr_train", "attacks", "evo_attack", "torchutil"),
+        code=lib("attack"),
     output:
         manifest="results/budget/{attack}/snr{snr}/manifest.csv",
         testset="results/budget/{attack}/snr{snr}/testset.csv",
@@ -42,9 +42,7 @@ rule budget_trials:
         model="results/models/asr/ds.pt",
         attack="results/budget/{attack}/snr{snr}/manifest.csv",
         rirs="results/data/rirs/test.csv",
-        code=lib(
-            "asr", "asr_train", "attacks", "evo_attack", "se", "se_train", "metrics"
-        ),
+        code=lib("over_the_air"),
     output:
         "results/budget/{attack}/snr{snr}/ota_{se}.csv",
     log:
@@ -54,7 +52,7 @@ rule budget_trials:
     wildcard_constraints:
         attack="|".join(ATTACK_NAMES),
         snr=BUDGET_PATTERN,
-        se="none|(dnn|waveunet|unet_at)_noisy",
+        se="|".join(BUDGET_DEFENCES),
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
@@ -104,7 +102,7 @@ rule perturbation_examples:
             attack: f"results/attacks/{attack}/ds/test/manifest.csv"
             for attack in ATTACK_NAMES
         },
-        code=lib("budget", "render"),
+        code=lib("perturbation_examples"),
     output:
         figure=report(
             "results/fig_perturbations.png",

@@ -1,7 +1,7 @@
-"""Helpers shared by every stage: config validation, paths, inputs."""
+"""Helpers shared by every stage: config validation, names, paths, inputs. The names
+come from the library (registries and advspeech.paper), the cross-key config checks
+and rule settings from advspeech.config."""
 
-import ast
-import functools
 import os
 import sys
 from pathlib import Path
@@ -20,95 +20,26 @@ if SRC not in sys.path:
     sys.path.insert(0, SRC)
 
 
+from advspeech import paper
+from advspeech.attacks import ATTACKS
+from advspeech.config import (
+    adaptive_settings as _adaptive_settings,
+    asr_train_settings,
+    attack_settings as _attack_settings,
+    check_config,
+    se_train_settings,
+)
+from advspeech.data import MIX_SPLITS, SPLITS
+from advspeech.data.rooms import RIR_SETS
+from advspeech.imports import library_files
+from advspeech.runtime import local_gpu_per_job
+from advspeech.se import SE_MODELS as SE_REGISTRY
+
 validate(config, "../schemas/config.schema.yaml")
-
-
-class ConfigError(ValueError):
-    """A config value the schema cannot judge alone (names the key)."""
-
-
-def check_config(cfg):
-    """Cross-key checks that JSON schema cannot express; each message names the key."""
-    from advspeech.noise import ALL_ENVIRONMENTS
-
-    for key in ("words_per_minute", "pitch", "pitch_range"):
-        lo, hi = cfg["corpus"]["embedded"][key]
-        if lo > hi:
-            raise ConfigError(
-                f"config key corpus.embedded.{key}: minimum {lo} > maximum {hi}"
-            )
-    for key in ("width", "length", "height", "absorption"):
-        lo, hi = cfg["rirs"][key]
-        if lo > hi or lo <= 0:
-            raise ConfigError(
-                f"config key rirs.{key}: need 0 < min <= max, got [{lo}, {hi}]"
-            )
-    if cfg["rirs"]["absorption"][1] > 1:
-        raise ConfigError("config key rirs.absorption: energy absorption must be <= 1")
-    if cfg["data"]["min_seconds"] >= cfg["data"]["max_seconds"]:
-        raise ConfigError("config keys data.min_seconds must be below data.max_seconds")
-    envs = cfg["noise"]["environments"]
-    both = sorted(set(envs["train"]) & set(envs["test"]))
-    if both:
-        raise ConfigError(
-            f"config key noise.environments: {both} listed for both train and test; "
-            "train and test noises must be disjoint"
-        )
-    if cfg["corpus"]["source"] == "librispeech":
-        root = cfg["corpus"]["librispeech"]["root"]
-        if not root or not Path(root).is_dir():
-            raise ConfigError(
-                f"config key corpus.librispeech.root: {root!r} is not a folder "
-                "(required when corpus.source is librispeech)"
-            )
-    else:
-        emb = cfg["corpus"]["embedded"]
-        for split in ("train", "test"):
-            if (
-                emb["speakers"].get(split, 0) < 1
-                or emb["utterances_per_speaker"].get(split, 0) < 1
-            ):
-                raise ConfigError(
-                    f"config keys corpus.embedded.speakers.{split} and "
-                    f"corpus.embedded.utterances_per_speaker.{split} must be >= 1"
-                )
-    if cfg["noise"]["source"] == "demand":
-        root = cfg["noise"]["demand_root"]
-        if not root or not Path(root).is_dir():
-            raise ConfigError(
-                f"config key noise.demand_root: {root!r} is not a folder "
-                "(required when noise.source is demand)"
-            )
-    else:
-        unknown = sorted(set(envs["train"] + envs["test"]) - set(ALL_ENVIRONMENTS))
-        if unknown:
-            raise ConfigError(
-                f"config key noise.environments: unknown embedded noises {unknown}; "
-                f"known: {list(ALL_ENVIRONMENTS)}"
-            )
-        if "BABBLE" in envs["train"] + envs["test"] and babble_split_size() == 0:
-            raise ConfigError(
-                "config key noise.environments lists BABBLE but the corpus has no babble "
-                "speakers (corpus.embedded.speakers.babble / corpus.librispeech.subsets.babble)"
-            )
-
-
-def babble_split_size():
-    if config["corpus"]["source"] == "embedded":
-        emb = config["corpus"]["embedded"]
-        return emb["speakers"].get("babble", 0) * emb["utterances_per_speaker"].get(
-            "babble", 0
-        )
-    return len(config["corpus"]["librispeech"]["subsets"].get("babble", []))
-
-
 check_config(config)
 
 
 # --- scheduling ----------------------------------------------------------------------------
-
-
-from advspeech.runtime import local_gpu_per_job
 
 # 1 where jobs run on a CUDA device (profiles/default's limit gpu=1 makes them take turns
 # on a single-GPU workstation), 0 on CPU-only machines so jobs run side by side there.
@@ -140,60 +71,30 @@ def critical_path_priority(wildcards):
 
 # --- constants and paths -----------------------------------------------------------------
 
-MIX_SPLITS = ["train", "dev", "test"]
-RIR_SETS = ["train", "attack", "dev", "test"]
 EMBEDDED_CORPUS = "resources/embedded/corpus"
 EMBEDDED_NOISE = "resources/embedded/noise"
 
 
 wildcard_constraints:
-    split="train|dev|test|babble",
+    split="|".join(SPLITS),
     rirset="|".join(RIR_SETS),
 
 
-@functools.cache  # every rule's lib() walks the same modules
-def _advspeech_imports(name):
-    """Names of the advspeech modules that module ``name`` imports anywhere in its
-    source (function-level imports included)."""
-    tree = ast.parse(Path(SRC, "advspeech", f"{name}.py").read_text())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "advspeech":
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-            "advspeech."
-        ):
-            found.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            found.update(
-                a.name.split(".")[1]
-                for a in node.names
-                if a.name.startswith("advspeech.")
-            )
-    return {m for m in found if Path(SRC, "advspeech", f"{m}.py").is_file()}
-
-
-def lib(*modules):
-    """Library modules a rule's script imports, and every advspeech module those import
-    in turn, declared as inputs so that editing one re-runs the rules that depend on it
-    (Snakemake does not track imports itself)."""
-    todo = ["__init__", "io", "runtime", "seeding", *modules]
-    seen = set()
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(_advspeech_imports(name))
-    return [os.path.join(SRC, "advspeech", f"{m}.py") for m in sorted(seen)]
+def lib(script):
+    """The library files workflow/scripts/<script>.py imports, directly or in turn,
+    declared as inputs so that editing one re-runs the rules that depend on it
+    (Snakemake does not track imports itself; advspeech.imports reads them)."""
+    path = Path(workflow.basedir, "workflow", "scripts", f"{script}.py")
+    return [str(p) for p in library_files(path, Path(SRC))]
 
 
 def corpus_splits():
     """Splits the corpus provides (babble only when requested)."""
     if config["corpus"]["source"] == "embedded":
         counts = config["corpus"]["embedded"]["speakers"]
-        return [s for s in ("train", "dev", "test", "babble") if counts.get(s, 0) > 0]
+        return [s for s in SPLITS if counts.get(s, 0) > 0]
     subsets = config["corpus"]["librispeech"]["subsets"]
-    return [s for s in ("train", "dev", "test", "babble") if subsets.get(s)]
+    return [s for s in SPLITS if subsets.get(s)]
 
 
 def mix_splits():
@@ -246,16 +147,17 @@ def embedded_noise_babble_input(wildcards):
     return {}
 
 
-ASR_MODELS = ["ds", "ds_advt"]
-ATTACK_NAMES = ["grad", "evo"]
+# Names of recognisers, attacks and enhancement models: the registries' keys, labelled
+# for the paper's tables by advspeech.paper
+paper.check_labels(SE_REGISTRY, ATTACKS)
+ASR_MODELS = list(paper.ASR_MODELS)
+ATTACK_NAMES = list(ATTACKS)
+SE_MODELS = list(SE_REGISTRY)
+SE_TRAININGS = list(paper.SE_TRAININGS)
 
 
 def asr_train_params(asr):
-    """Training settings of one recogniser: ds from asr.train, ds_advt from asr.advt."""
-    if asr == "ds":
-        return {**config["asr"]["train"], "alpha": 1.0, "eps": 0.0}
-    advt = config["asr"]["advt"]
-    return {**config["asr"]["train"], **advt, "patience": advt["epochs"]}
+    return asr_train_settings(config, asr)
 
 
 def adversarial_training_examples():
@@ -277,22 +179,8 @@ def asr_training_inputs(wildcards):
     return {}
 
 
-SE_MODELS = ["dnn", "waveunet", "unet_at"]
-
-
 def se_train_params(se, training):
-    """noisy: plain training (se.train, with se.train.per_model[se] over it); advt: Eq. 6
-    fine-tuning from the noisy model (se.advt)."""
-    if training == "noisy":
-        train = {k: v for k, v in config["se"]["train"].items() if k != "per_model"}
-        return {
-            **train,
-            **config["se"]["train"].get("per_model", {}).get(se, {}),
-            "segment": config["se"]["segment"],
-            "alpha": 1.0,
-            "eps": 0.0,
-        }
-    return {**config["se"]["advt"], "segment": config["se"]["segment"]}
+    return se_train_settings(config, se, training)
 
 
 def se_training_inputs(wildcards):
@@ -321,7 +209,7 @@ ADVERSARIAL_TESTSET = f"adv_{config['attacks']['quality_tables_attack']}"
 # Benign controls: every recogniser's WER on clean and noisy test speech, without a
 # defence and through every enhancement model.
 BENIGN_TESTSETS = ["clean", "noisy"]
-SE_SYSTEMS = [f"{se}_{training}" for se in SE_MODELS for training in ("noisy", "advt")]
+SE_SYSTEMS = list(paper.SE_SYSTEMS)
 CONTROL_DEFENCES = ["none", *SE_SYSTEMS]
 DEFENCE_PATTERN = "|".join(CONTROL_DEFENCES)
 
@@ -361,59 +249,14 @@ def score_column(wildcards):
     return "enhanced_path"
 
 
-# Paper tables of speech quality: column label -> (system, test set).
-QUALITY_TABLES = {
-    "table1": {
-        "title": "Table 1: enhancement of the noisy test set (noisy-trained models)",
-        "systems": {
-            "Noisy_D": ("unprocessed", "noisy"),
-            "DNN": ("dnn_noisy", "noisy"),
-            "U-Net_W": ("waveunet_noisy", "noisy"),
-            "U-Net_At": ("unet_at_noisy", "noisy"),
-        },
-    },
-    "table2": {
-        "title": "Table 2: enhancement of adversarial examples (noisy-trained models)",
-        "systems": {
-            "Noisy_adv": ("unprocessed", ADVERSARIAL_TESTSET),
-            "DNN": ("dnn_noisy", ADVERSARIAL_TESTSET),
-            "U-Net_W": ("waveunet_noisy", ADVERSARIAL_TESTSET),
-            "U-Net_At": ("unet_at_noisy", ADVERSARIAL_TESTSET),
-        },
-    },
-    "table3": {
-        "title": "Table 3: enhancement of adversarial examples (adversarially trained models)",
-        "systems": {
-            "Noisy_adv": ("unprocessed", ADVERSARIAL_TESTSET),
-            "DNN_T": ("dnn_advt", ADVERSARIAL_TESTSET),
-            "U-Net_T_W": ("waveunet_advt", ADVERSARIAL_TESTSET),
-            "U-Net_T_At": ("unet_at_advt", ADVERSARIAL_TESTSET),
-        },
-    },
-    # beyond the paper: what each defence does to clean speech (PESQ/STOI against the
-    # clean input itself); a defence that damages all speech must show it
-    "se_clean": {
-        "title": "Enhancement of clean test speech (each SE model; reference: the input)",
-        "systems": {
-            "DNN": ("dnn_noisy", "clean"),
-            "U-Net_W": ("waveunet_noisy", "clean"),
-            "U-Net_At": ("unet_at_noisy", "clean"),
-            "DNN_T": ("dnn_advt", "clean"),
-            "U-Net_T_W": ("waveunet_advt", "clean"),
-            "U-Net_T_At": ("unet_at_advt", "clean"),
-        },
-    },
-}
-
-# Table 4: over-the-air RoSA/WER per attack, victim and (adversarially trained) SE model.
-TABLE4_ATTACKS = {"Grad_adv": "grad", "Evo_adv": "evo"}
-TABLE4_VICTIMS = {"ASR": "ds", "ASR+AdvT": "ds_advt"}
-TABLE4_DEFENCES = {
-    "w/o SE": "none",
-    "SE_DNN": "dnn_advt",
-    "SE_U-Net_W": "waveunet_advt",
-    "SE_U-Net_At": "unet_at_advt",
-}
+# The paper's tables and figures (advspeech.paper): speech quality (Tables 1-3 and the
+# clean-speech control), label -> (system, test set); Table 4's attacks, victims and
+# defences, label -> name; Fig. 2's enhanced panels
+QUALITY_TABLES = paper.quality_tables(ADVERSARIAL_TESTSET)
+TABLE4_ATTACKS = paper.TABLE4_ATTACKS
+TABLE4_VICTIMS = paper.TABLE4_VICTIMS
+TABLE4_DEFENCES = paper.TABLE4_DEFENCES
+FIG2_PANELS = paper.FIG2_PANELS
 
 
 def table4_inputs(wildcards):
@@ -436,24 +279,11 @@ def adaptive_se_input(wildcards):
 
 
 def adaptive_settings(wildcards):
-    """The attack's own settings with the adaptive sweep's overrides on top."""
-    return {
-        **attack_settings(wildcards.attack),
-        **config["attacks"]["adaptive"][wildcards.attack],
-    }
+    return _adaptive_settings(config, wildcards.attack)
 
 
 def attack_settings(attack):
-    """``attacks.<attack>`` with the shared SNR budget ``attacks.snr_db``."""
-    return {**config["attacks"][attack], "snr_db": config["attacks"]["snr_db"]}
-
-
-# Fig. 2 panels: label -> (system, test set); "noisy" is the noisy mixture.
-FIG2_PANELS = {
-    "(d) U-Net_At (noisy-trained)": "unet_at_noisy",
-    "(e) DNN_T": "dnn_advt",
-    "(f) U-Net_T,At": "unet_at_advt",
-}
+    return _attack_settings(config, attack)
 
 
 def fig2_inputs(wildcards):
@@ -517,7 +347,7 @@ def quality_table_inputs(wildcards):
 # The budget sweep (rules budget_attack/budget_trials/budget): snr labels as in paths
 BUDGET_SNRS = [f"{float(b):g}" for b in config["attacks"]["budget"]["snr_db"]]
 BUDGET_PATTERN = "|".join(s.replace(".", r"\.") for s in BUDGET_SNRS)
-BUDGET_DEFENCES = ["none", *(f"{se}_noisy" for se in SE_MODELS)]
+BUDGET_DEFENCES = ["none", *(paper.se_system(se, "noisy") for se in SE_MODELS)]
 
 
 def budget_cells():

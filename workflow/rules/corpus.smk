@@ -3,7 +3,7 @@
 
 rule synthesize_corpus:
     input:
-        code=lib("text", "tts", "espeak_server", "dsp", "data"),
+        code=lib("synthesize_corpus"),
     output:
         corpus=directory(EMBEDDED_CORPUS),
         speakers="resources/embedded/speakers.csv",
@@ -25,7 +25,7 @@ rule synthesize_corpus:
 rule index_corpus:
     input:
         unpack(corpus_input),
-        code=lib("text", "data"),
+        code=lib("index_corpus"),
     output:
         "results/data/corpus.csv",
     log:
@@ -44,7 +44,7 @@ rule index_corpus:
 rule prepare_clean:
     input:
         corpus="results/data/corpus.csv",
-        code=lib("dsp", "data"),
+        code=lib("prepare_clean"),
     output:
         manifest="results/data/clean/{split}.csv",
         skipped="results/data/clean/{split}_skipped.csv",

@@ -5,7 +5,7 @@ rule mix:
     input:
         clean="results/data/clean/{split}.csv",
         noise="results/data/noise/manifest.csv",
-        code=lib("dsp", "data"),
+        code=lib("mix"),
     output:
         manifest="results/data/mix/{split}.csv",
         wavs=directory("results/data/mix/{split}"),

@@ -4,7 +4,7 @@
 rule synthesize_noise:
     input:
         unpack(embedded_noise_babble_input),
-        code=lib("noise", "data"),
+        code=lib("synthesize_noise"),
     output:
         directory(EMBEDDED_NOISE),
     log:
@@ -26,7 +26,7 @@ rule synthesize_noise:
 rule prepare_noise:
     input:
         unpack(noise_input),
-        code=lib("dsp", "data"),
+        code=lib("prepare_noise"),
     output:
         manifest="results/data/noise/manifest.csv",
         wavs=directory("results/data/noise/wav"),

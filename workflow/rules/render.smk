@@ -5,7 +5,7 @@ and the claims check."""
 rule quality_table:
     input:
         unpack(quality_table_inputs),
-        code=lib("metrics", "render"),
+        code=lib("quality_table"),
     output:
         wide=report(
             "results/{table}.csv",
@@ -33,7 +33,7 @@ rule quality_table:
 rule table4:
     input:
         unpack(table4_inputs),
-        code=lib("metrics", "render"),
+        code=lib("table4"),
     output:
         wide=report(
             "results/table4.csv",
@@ -61,7 +61,7 @@ rule table4:
 rule fig2:
     input:
         unpack(fig2_inputs),
-        code=lib("render"),
+        code=lib("fig2"),
     output:
         figure=report(
             "results/fig2.png", caption="../report/fig2.rst", category="Figures"
@@ -91,7 +91,7 @@ rule fig3:
             for attack in ATTACK_NAMES
             for defence in ADAPTIVE_DEFENCES
         },
-        code=lib("adaptive", "render"),
+        code=lib("fig3"),
     output:
         figure=report(
             "results/fig3.png", caption="../report/fig3.rst", category="Figures"

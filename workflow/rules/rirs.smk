@@ -6,7 +6,7 @@ transformations), dev rooms (tuning attacks and defences over the air) and test 
 
 rule simulate_rirs:
     input:
-        code=lib("rooms", "data"),
+        code=lib("simulate_rirs"),
     output:
         manifest="results/data/rirs/{rirset}.csv",
         wavs=directory("results/data/rirs/{rirset}"),

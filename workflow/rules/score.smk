@@ -4,7 +4,7 @@
 rule score:
     input:
         manifest=score_manifest,
-        code=lib("metrics", "render", "dsp"),
+        code=lib("score"),
     output:
         "results/scores/{system}/{testset}.csv",
     log:
@@ -24,7 +24,7 @@ rule benign_wer:
     input:
         model="results/models/asr/{asr}.pt",
         manifest=defended_manifest,
-        code=lib("asr_train", "metrics"),
+        code=lib("benign_wer"),
     output:
         "results/controls/{asr}/{defence}/{testset}.csv",
     log:
@@ -56,7 +56,7 @@ rule controls:
             for defence in CONTROL_DEFENCES
             for testset in BENIGN_TESTSETS
         },
-        code=lib("metrics", "render"),
+        code=lib("controls"),
     output:
         table=report(
             "results/controls.csv", caption="../report/controls.rst", category="Tables"

@@ -6,7 +6,7 @@ rule train_se:
         unpack(se_training_inputs),
         train="results/data/mix/train.csv",
         dev="results/data/mix/dev.csv",
-        code=lib("se", "se_train", "torchutil"),
+        code=lib("train_se"),
     output:
         model="results/models/se/{se}_{training}.pt",
         history="results/models/se/{se}_{training}.history.json",
@@ -15,8 +15,8 @@ rule train_se:
     benchmark:
         "benchmarks/train_se/{se}_{training}.tsv"
     wildcard_constraints:
-        se="dnn|waveunet|unet_at",
-        training="noisy|advt",
+        se="|".join(SE_MODELS),
+        training="|".join(SE_TRAININGS),
     priority: LONG_JOB_PRIORITY
     conda:
         "../../envs/torch.yaml"
@@ -37,7 +37,7 @@ rule enhance:
     input:
         model="results/models/se/{se}_{training}.pt",
         testset=testset_manifest,
-        code=lib("se", "se_train", "torchutil"),
+        code=lib("enhance"),
     output:
         manifest="results/enhanced/{se}_{training}/{testset}.csv",
         wavs=directory("results/enhanced/{se}_{training}/{testset}"),
@@ -46,8 +46,8 @@ rule enhance:
     benchmark:
         "benchmarks/enhance/{se}_{training}/{testset}.tsv"
     wildcard_constraints:
-        se="dnn|waveunet|unet_at",
-        training="noisy|advt",
+        se="|".join(SE_MODELS),
+        training="|".join(SE_TRAININGS),
     conda:
         "../../envs/torch.yaml"
     threads: THREADS

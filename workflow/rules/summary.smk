@@ -7,7 +7,7 @@ rule data_summary:
         mix=expand("results/data/mix/{split}.csv", split=mix_splits()),
         noise="results/data/noise/manifest.csv",
         rirs=expand("results/data/rirs/{rirset}.csv", rirset=RIR_SETS),
-        code=lib("data"),
+        code=lib("data_summary"),
     output:
         "results/data/summary.csv",
     log:

@@ -1,9 +1,9 @@
 """The adaptive attacker (Fig. 3): one attack over a grid of budgets, against the
 recogniser alone (defence 'none') or through an enhancement model."""
 
-from advspeech.adaptive import EnhancedRecognizer, adaptive_sweep, tasr_curve
-from advspeech.asr_train import load_recognizer
-from advspeech.attacks import select_utterances
+from advspeech.asr_eval import load_recognizer
+from advspeech.attacks.adaptive import EnhancedRecognizer, adaptive_sweep, tasr_curve
+from advspeech.attacks.runner import select_utterances
 from advspeech.io import read_audio, read_csv, write_csv
 from advspeech.runtime import rule_logging
 from advspeech.se_train import load_enhancer

@@ -1,7 +1,8 @@
 """Generate adversarial examples of one split against one recogniser (any registered attack)."""
 
-from advspeech.asr_train import load_recognizer, load_rirs
-from advspeech.attacks import run_attack, select_utterances
+from advspeech.asr_eval import load_recognizer
+from advspeech.attacks.runner import run_attack, select_utterances
+from advspeech.data.rooms import load_rirs
 from advspeech.io import read_csv, write_csv
 from advspeech.runtime import rule_logging
 from advspeech.torchutil import resolve_device, set_threads

@@ -1,6 +1,6 @@
 """Per-item WER of a recogniser on a benign test set, through a defence or not."""
 
-from advspeech.asr_train import load_recognizer, transcribe_manifest
+from advspeech.asr_eval import load_recognizer, transcribe_manifest
 from advspeech.io import write_csv
 from advspeech.runtime import rule_logging
 from advspeech.torchutil import resolve_device, set_threads

@@ -1,6 +1,6 @@
 """One table with the size of every data stage."""
 
-from advspeech.data import summarize_data
+from advspeech.data.summary import summarize_data
 from advspeech.io import write_csv
 from advspeech.runtime import rule_logging
 

@@ -1,6 +1,6 @@
 """WER/CER of a recogniser on the clean test set and each noisy test SNR."""
 
-from advspeech.asr_train import evaluate_recognizer, load_recognizer
+from advspeech.asr_eval import evaluate_recognizer, load_recognizer
 from advspeech.io import write_csv
 from advspeech.runtime import rule_logging
 from advspeech.torchutil import resolve_device, set_threads

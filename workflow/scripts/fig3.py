@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from advspeech.adaptive import snr_at_full_success, tasr_curve
+from advspeech.attacks.adaptive import snr_at_full_success, tasr_curve
 from advspeech.io import write_csv
 from advspeech.render import tasr_figure
 from advspeech.runtime import rule_logging

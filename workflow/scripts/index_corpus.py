@@ -1,6 +1,6 @@
 """Index a LibriSpeech-layout tree (real or embedded) into results/data/corpus.csv."""
 
-from advspeech.data import index_librispeech
+from advspeech.data.corpus import index_librispeech
 from advspeech.io import write_csv
 from advspeech.runtime import rule_logging
 

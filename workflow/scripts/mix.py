@@ -1,6 +1,6 @@
 """Mix one split's clean utterances with its noises at the configured SNRs."""
 
-from advspeech.data import make_mixtures
+from advspeech.data.mix import make_mixtures
 from advspeech.io import read_csv, write_csv
 from advspeech.runtime import rule_logging
 

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from advspeech.asr_train import load_recognizer
-from advspeech.attacks import evaluate_over_the_air
+from advspeech.asr_eval import load_recognizer
+from advspeech.attacks.ota import evaluate_over_the_air
 from advspeech.io import read_csv, write_csv
 from advspeech.runtime import rule_logging
 from advspeech.se_train import load_enhancer

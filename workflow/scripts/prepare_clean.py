@@ -1,6 +1,6 @@
 """Bring one split's utterances to 16 kHz mono at a common level."""
 
-from advspeech.data import CleanConfig, prepare_clean
+from advspeech.data.corpus import CleanConfig, prepare_clean
 from advspeech.io import read_csv, write_csv
 from advspeech.runtime import rule_logging
 

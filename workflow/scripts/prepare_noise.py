@@ -1,6 +1,6 @@
 """Index a DEMAND-layout tree (real or embedded) and bring each noise to 16 kHz mono."""
 
-from advspeech.data import index_demand, prepare_noise
+from advspeech.data.noise import index_demand, prepare_noise
 from advspeech.io import write_csv
 from advspeech.runtime import rule_logging
 

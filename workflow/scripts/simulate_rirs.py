@@ -1,7 +1,7 @@
 """Simulate one set (train, attack, dev or test) of shoebox room impulse responses."""
 
+from advspeech.data.rooms import RoomRanges, simulate_room_set
 from advspeech.io import write_csv
-from advspeech.rooms import RoomRanges, simulate_room_set
 from advspeech.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:

@@ -1,6 +1,6 @@
 """Synthesise the embedded multi-speaker corpus in the LibriSpeech layout."""
 
-from advspeech.data import EmbeddedCorpusConfig, synthesize_corpus
+from advspeech.data.corpus import EmbeddedCorpusConfig, synthesize_corpus
 from advspeech.io import write_csv
 from advspeech.runtime import rule_logging
 

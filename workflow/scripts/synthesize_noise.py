@@ -1,6 +1,6 @@
 """Generate the embedded noises in the DEMAND layout."""
 
-from advspeech.data import synthesize_noise
+from advspeech.data.noise import synthesize_noise
 from advspeech.io import read_csv
 from advspeech.runtime import rule_logging
 

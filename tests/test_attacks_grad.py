@@ -8,14 +8,8 @@ import pytest
 import torch
 
 from advspeech.asr import CTCRecognizer, build_asr
-from advspeech.attacks import (
-    OverTheAirConfig,
-    RobustAttackConfig,
-    bandpass,
-    db_x,
-    play_in_rooms,
-    robust_ota_attack,
-)
+from advspeech.attacks.common import bandpass, db_x, play_in_rooms
+from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
 from advspeech.torchutil import seed_everything
 
 TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
@@ -285,7 +279,7 @@ def test_the_bound_holds_for_the_perturbation_as_played():
 
 
 def test_check_rooms_are_distinct():
-    from advspeech.attacks import _check_in_rooms
+    from advspeech.attacks.grad import _check_in_rooms
 
     seen = []
 

@@ -9,16 +9,15 @@ import soundfile as sf
 from testkit import make_demand_tree, make_librispeech_tree, tone, write_multichannel
 
 from advspeech import SAMPLE_RATE
-from advspeech.data import (
+from advspeech.data.corpus import (
     CleanConfig,
     EmbeddedCorpusConfig,
     assign_speakers,
-    index_demand,
     index_librispeech,
-    make_mixtures,
     prepare_clean,
-    prepare_noise,
 )
+from advspeech.data.mix import make_mixtures
+from advspeech.data.noise import index_demand, prepare_noise
 from advspeech.dsp import snr_db
 from advspeech.io import DataError, read_audio
 

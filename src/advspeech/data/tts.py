@@ -207,7 +207,7 @@ def synthesize_many(
 ) -> Iterator[np.ndarray]:
     """Yield 16 kHz speech for each (text, voice, seed), in order, reproducibly.
 
-    Workers come from a fork server that preloads :mod:`advspeech.espeak_server`
+    Workers come from a fork server that preloads :mod:`advspeech.data.espeak_server`
     (espeak-ng initialised, torch not imported, so forks are cheap); each utterance is
     synthesised in a fresh child forked from a worker that never synthesises itself,
     and the child seeds espeak's noise generator with the job's seed.
@@ -215,7 +215,7 @@ def synthesize_many(
     from advspeech.dsp import resample
 
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["advspeech.espeak_server"])
+    ctx.set_forkserver_preload(["advspeech.data.espeak_server"])
     with _main_not_reimported():
         pool = ctx.Pool(processes=max(1, processes))
     with pool:

@@ -47,6 +47,13 @@ import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
 from advspeech.asr import Recognizer, ctc_loss, greedy_decode, pad_batch
+from advspeech.attacks.common import (
+    Attack,
+    AttackJob,
+    AttackResult,
+    attack_unskipped,
+    play_in_rooms,
+)
 from advspeech.dsp import snr_budget_scale
 from advspeech.text import check_in_alphabet
 
@@ -147,10 +154,8 @@ def evolutionary_attack(
     cfg: EvolutionaryAttackConfig,
     seeds: Sequence[int],
     device: torch.device,
-):
+) -> list[AttackResult]:
     """Attack a batch of utterances with forward queries only (see module docstring)."""
-    from advspeech.attacks import attack_unskipped
-
     check_in_alphabet(target, "target phrase")
     if cfg.population < 2 or cfg.population % 2:
         raise ValueError(f"evo attack: population must be even and >= 2, got {cfg.population}")
@@ -193,22 +198,13 @@ class _Search:
         return (self.x[None] + v).clamp(-1, 1)
 
 
-def _evolve_batch(
-    recognizer: Recognizer,
-    waves: Sequence[np.ndarray],
-    target: str,
-    rirs: Sequence[np.ndarray],
-    cfg: EvolutionaryAttackConfig,
-    seeds: Sequence[int],
-    device: torch.device,
-) -> list:
+def _evolve_batch(job: AttackJob, cfg: EvolutionaryAttackConfig) -> list[AttackResult]:
     """Evolve every utterance of the batch until its elite decodes as ``target`` (in
     every room of a generation, with ``rooms_per_query``) or its query budget is spent;
     each generation of all active searches is one batched victim query."""
-    from advspeech.attacks import AttackResult
-
+    recognizer, target, rirs = job.recognizer, job.target, job.rirs
     t0 = time.time()
-    searches = [_Search(w, cfg, s) for w, s in zip(waves, seeds, strict=True)]
+    searches = [_Search(w, cfg, s) for w, s in zip(job.waves, job.seeds, strict=True)]
     mfcc_distance = _MFCCDistance()
     rooms = [torch.as_tensor(np.asarray(r, dtype=np.float32)) for r in rirs]
     per_generation = _queries_per_generation(cfg, len(rooms))
@@ -226,7 +222,7 @@ def _evolve_batch(
     seconds = (time.time() - t0) / len(searches)
     files = [s.signal(s.elite[None], cfg)[0].numpy() for s in searches]
     digital = recognizer.transcribe(files)
-    robust, checks = _room_check(recognizer, files, target, rirs, cfg, seeds)
+    robust, checks = _room_check(recognizer, files, target, rirs, cfg, job.seeds)
     return [
         AttackResult(
             adversarial=f,
@@ -291,8 +287,6 @@ def _play(
     """(k * C, N): every candidate file played in each of k distinct rooms drawn from
     the search's own stream, plus recording noise; room-major."""
     chosen = torch.randperm(len(rooms), generator=s.gen)[:k].tolist()
-    from advspeech.attacks import play_in_rooms
-
     c, n = files.shape
     length = max(len(rooms[r]) for r in chosen)
     bank = torch.zeros(k, length)
@@ -377,8 +371,6 @@ def _update(
 def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool], int]:
     """Yakura's criterion in ``rooms_per_check`` distinct attack rooms (False without
     rooms), and the rooms each file was played in (its queries)."""
-    from advspeech.attacks import play_in_rooms
-
     count = min(cfg.rooms_per_check, len(rirs))
     if count < 1:
         return [False] * len(files), 0
@@ -414,3 +406,11 @@ def query(
         losses.append(ctc_loss(log_probs, out_len, [target] * len(lengths), reduction="none").cpu())
         texts += greedy_decode(log_probs, out_len)
     return torch.cat(losses), texts
+
+
+def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig:
+    """``attacks.evo`` of the config -> :class:`EvolutionaryAttackConfig`."""
+    return EvolutionaryAttackConfig(**{**cfg, "band_hz": tuple(cfg["band_hz"])})
+
+
+EVO = Attack(evolutionary_attack, evolutionary_config)

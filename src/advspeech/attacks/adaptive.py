@@ -5,10 +5,10 @@
 end to end, so ``grad`` attacks *through* the enhancement model (white box), and it
 exposes output scores, so ``evo`` queries the composite (black box). It is the defence
 as deployed: each utterance is enhanced alone, over its own length, by the same
-segment-wise overlap-add as the ``enhance`` rule (:func:`advspeech.se.overlap_add_enhance`),
+segment-wise overlap-add as the ``enhance`` rule (:func:`advspeech.se.apply.overlap_add_enhance`),
 so an utterance's result never depends on its batch-mates or on padding.
 
-:func:`adaptive_sweep` runs an attack over a grid of l_inf budgets, digitally (no room:
+:func:`adaptive_sweep` runs an attack over a grid of SNR budgets, digitally (no room:
 the adaptive attacker feeds the defended recogniser directly), and records per example
 the perturbation SNR and whether the target was decoded exactly (TASR is the mean).
 """
@@ -23,9 +23,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm import tqdm
 
-from advspeech.asr import Recognizer, pad_batch
-from advspeech.se import overlap_add_enhance
+from advspeech.asr import Recognizer, greedy_decode, pad_batch
+from advspeech.attacks import ATTACKS
+from advspeech.dsp import snr_db
+from advspeech.se.apply import overlap_add_enhance
 
 
 class EnhancedRecognizer(Recognizer):
@@ -58,8 +61,6 @@ class EnhancedRecognizer(Recognizer):
 
     @torch.no_grad()
     def transcribe(self, waveforms: Sequence[np.ndarray | torch.Tensor]) -> list[str]:
-        from advspeech.asr import greedy_decode
-
         texts: list[str] = []
         for start in range(0, len(waveforms), 32):
             batch, lengths = pad_batch(waveforms[start : start + 32])
@@ -91,11 +92,6 @@ def adaptive_sweep(
     """Attack every utterance at every SNR budget (dB; the l_inf bound of ``settings``
     stays as well), digitally. One row per (budget, utterance):
     ``snr_db_budget,utt_id,snr_db,success,queries,skipped``."""
-    from tqdm import tqdm
-
-    from advspeech.attacks import ATTACKS
-    from advspeech.dsp import snr_db
-
     entry = ATTACKS[attack]
     base = entry.config(settings)
     # no room: an impulse and no recording noise

@@ -14,12 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyroomacoustics as pra
 from tqdm import tqdm
 
 from advspeech import SAMPLE_RATE
-from advspeech.io import write_audio
+from advspeech.io import read_audio, write_audio
 from advspeech.seeding import rng_for
+
+RIR_SETS = ("train", "attack", "dev", "test")
+"""The room sets, each from its own seed stream (see the module docstring); dev rooms
+are for tuning over-the-air settings, test rooms only for the final tables."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ def sample_room(rng: np.random.Generator, ranges: RoomRanges, room_id: str) -> R
 def simulate_rir(spec: RoomSpec, ranges: RoomRanges) -> np.ndarray:
     """Image-source impulse response of ``spec`` at 16 kHz, truncated to ``max_seconds``
     and scaled to unit peak (attacks rescale after convolution, so only shape matters)."""
+    # imported here: pyroomacoustics takes seconds to import, and most users of this
+    # module (attacks, ASR training) only load the simulated rooms
+    import pyroomacoustics as pra
+
     room = pra.ShoeBox(
         [spec.width, spec.length, spec.height],
         fs=SAMPLE_RATE,
@@ -86,6 +93,8 @@ def simulate_rir(spec: RoomSpec, ranges: RoomRanges) -> np.ndarray:
 
 def measure_rt60(rir: np.ndarray) -> float:
     """RT60 from the Schroeder decay (T20 extrapolated); NaN when the IR is too short."""
+    import pyroomacoustics as pra
+
     try:
         return float(pra.experimental.measure_rt60(rir, fs=SAMPLE_RATE, decay_db=20))
     except Exception:  # too short a decay to fit
@@ -118,3 +127,9 @@ def simulate_room_set(
         write_audio(path, rir, SAMPLE_RATE, subtype="PCM_24")
         rows.append({**room_record(spec, rir), "path": str(path)})
     return pd.DataFrame(rows)
+
+
+def load_rirs(manifest: str | Path) -> list[np.ndarray]:
+    """The impulse responses listed in a room-set manifest (``path`` column), in order."""
+    frame = pd.read_csv(manifest)
+    return [read_audio(p)[0][0] for p in frame["path"]]

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import torch
 
-from advspeech.adaptive import EnhancedRecognizer, snr_at_full_success, tasr_curve
 from advspeech.asr import CTCRecognizer, build_asr, pad_batch
-from advspeech.evo_attack import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack, query
+from advspeech.attacks.adaptive import EnhancedRecognizer, snr_at_full_success, tasr_curve
+from advspeech.attacks.evo import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack, query
 from advspeech.se import build_se
 from advspeech.torchutil import seed_everything
 
@@ -124,7 +124,7 @@ def test_the_composite_is_the_deployed_defence_per_utterance():
     """The adaptive attacker's composite transcribes an utterance the same alone and in
     a batch of other lengths, and as enhance-then-transcribe does (the enhance rule's
     segment-wise overlap-add): its success rate is the deployed defence's."""
-    from advspeech.se import enhance_signal
+    from advspeech.se.apply import enhance_signal
 
     seed_everything(0)
     enhancer = build_se("unet_at", {"layers": 3, "filters": 4, "attention_levels": [1]})

@@ -6,8 +6,8 @@ import pytest
 from scipy import signal
 
 from advspeech import SAMPLE_RATE
-from advspeech.noise import ALL_ENVIRONMENTS, NOISE_GENERATORS, generate_environment
-from advspeech.rooms import RoomRanges, sample_room, simulate_room_set
+from advspeech.data.noise import ALL_ENVIRONMENTS, NOISE_GENERATORS, generate_environment
+from advspeech.data.rooms import RoomRanges, sample_room, simulate_room_set
 
 
 def _band_share(x, lo, hi):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from advspeech.io import DataError
-from advspeech.render import markdown_table, quality_table, table_values_finite
+from advspeech.tables import markdown_table, quality_table, table_values_finite
 
 
 def _scores(path, pesq):
@@ -65,7 +65,8 @@ def _trials(path, success_rate, wer, n=40):
 
 
 def test_table4_has_the_papers_shape_and_percentages(tmp_path):
-    from advspeech.render import TABLE4_ROWS, robustness_markdown, robustness_table
+    from advspeech.paper import TABLE4_ROWS
+    from advspeech.tables import robustness_markdown, robustness_table
 
     defences = ["w/o SE", "SE_DNN", "SE_U-Net_W", "SE_U-Net_At"]
     files = {}
@@ -109,7 +110,8 @@ def test_claims_are_decided_by_paired_per_utterance_tests():
 
 
 def test_claims_file_from_per_item_results():
-    from advspeech.claims import PAPER, check_claims
+    from advspeech.claims import check_claims
+    from advspeech.paper import PAPER
 
     rng = np.random.default_rng(1)
     utts = [f"u{i}" for i in range(12)]

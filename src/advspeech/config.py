@@ -1,0 +1,134 @@
+"""The workflow config beyond its JSON schema: cross-key checks, and the settings each
+training and attack rule derives from several keys.
+
+``workflow/schemas/config.schema.yaml`` validates every key alone (types, ranges,
+enums); :func:`check_config` adds the rules that relate keys to each other or to the
+file system. The settings builders are the one place a rule's settings are assembled,
+so the workflow and the dev benches train and attack with the same settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advspeech.data.noise import ALL_ENVIRONMENTS, BABBLE
+
+
+class ConfigError(ValueError):
+    """A config value the schema cannot judge alone (the message names the key)."""
+
+
+def check_config(cfg: dict) -> None:
+    """Raise :class:`ConfigError` on the first cross-key rule ``cfg`` breaks."""
+    _check_ranges(cfg)
+    _check_corpus(cfg)
+    _check_noise(cfg)
+
+
+def _check_ranges(cfg: dict) -> None:
+    for key in ("words_per_minute", "pitch", "pitch_range"):
+        lo, hi = cfg["corpus"]["embedded"][key]
+        if lo > hi:
+            raise ConfigError(f"config key corpus.embedded.{key}: minimum {lo} > maximum {hi}")
+    for key in ("width", "length", "height", "absorption"):
+        lo, hi = cfg["rirs"][key]
+        if lo > hi or lo <= 0:
+            raise ConfigError(f"config key rirs.{key}: need 0 < min <= max, got [{lo}, {hi}]")
+    if cfg["rirs"]["absorption"][1] > 1:
+        raise ConfigError("config key rirs.absorption: energy absorption must be <= 1")
+    if cfg["data"]["min_seconds"] >= cfg["data"]["max_seconds"]:
+        raise ConfigError("config keys data.min_seconds must be below data.max_seconds")
+
+
+def _check_corpus(cfg: dict) -> None:
+    if cfg["corpus"]["source"] == "librispeech":
+        root = cfg["corpus"]["librispeech"]["root"]
+        if not root or not Path(root).is_dir():
+            raise ConfigError(
+                f"config key corpus.librispeech.root: {root!r} is not a folder "
+                "(required when corpus.source is librispeech)"
+            )
+        return
+    emb = cfg["corpus"]["embedded"]
+    for split in ("train", "test"):
+        if emb["speakers"].get(split, 0) < 1 or emb["utterances_per_speaker"].get(split, 0) < 1:
+            raise ConfigError(
+                f"config keys corpus.embedded.speakers.{split} and "
+                f"corpus.embedded.utterances_per_speaker.{split} must be >= 1"
+            )
+
+
+def _check_noise(cfg: dict) -> None:
+    envs = cfg["noise"]["environments"]
+    both = sorted(set(envs["train"]) & set(envs["test"]))
+    if both:
+        raise ConfigError(
+            f"config key noise.environments: {both} listed for both train and test; "
+            "train and test noises must be disjoint"
+        )
+    if cfg["noise"]["source"] == "demand":
+        root = cfg["noise"]["demand_root"]
+        if not root or not Path(root).is_dir():
+            raise ConfigError(
+                f"config key noise.demand_root: {root!r} is not a folder "
+                "(required when noise.source is demand)"
+            )
+        return
+    unknown = sorted(set(envs["train"] + envs["test"]) - set(ALL_ENVIRONMENTS))
+    if unknown:
+        raise ConfigError(
+            f"config key noise.environments: unknown embedded noises {unknown}; "
+            f"known: {list(ALL_ENVIRONMENTS)}"
+        )
+    if BABBLE in envs["train"] + envs["test"] and babble_split_size(cfg) == 0:
+        raise ConfigError(
+            "config key noise.environments lists BABBLE but the corpus has no babble "
+            "speakers (corpus.embedded.speakers.babble / corpus.librispeech.subsets.babble)"
+        )
+
+
+def babble_split_size(cfg: dict) -> int:
+    """Utterances (embedded corpus) or subsets (LibriSpeech) of the babble split."""
+    if cfg["corpus"]["source"] == "embedded":
+        emb = cfg["corpus"]["embedded"]
+        return emb["speakers"].get("babble", 0) * emb["utterances_per_speaker"].get("babble", 0)
+    return len(cfg["corpus"]["librispeech"]["subsets"].get("babble", []))
+
+
+# --- settings of the training and attack rules ---------------------------------------------
+
+
+def asr_train_settings(cfg: dict, asr: str) -> dict:
+    """Training settings of one recogniser: ``ds`` from ``asr.train``, ``ds_advt`` from
+    ``asr.advt`` over it (Eq. 6 fine-tuning for all its epochs)."""
+    if asr == "ds":
+        return {**cfg["asr"]["train"], "alpha": 1.0, "eps": 0.0}
+    advt = cfg["asr"]["advt"]
+    return {**cfg["asr"]["train"], **advt, "patience": advt["epochs"]}
+
+
+def se_train_settings(cfg: dict, se: str, training: str) -> dict:
+    """Training settings of one enhancement model. ``noisy``: plain training from
+    ``se.train`` with ``se.train.per_model.<se>`` over it; ``advt``: Eq. 6 fine-tuning
+    from the noisy-trained model (``se.advt``)."""
+    if training == "noisy":
+        train = {k: v for k, v in cfg["se"]["train"].items() if k != "per_model"}
+        return {
+            **train,
+            **cfg["se"]["train"].get("per_model", {}).get(se, {}),
+            "segment": cfg["se"]["segment"],
+            "alpha": 1.0,
+            "eps": 0.0,
+        }
+    return {**cfg["se"]["advt"], "segment": cfg["se"]["segment"]}
+
+
+def attack_settings(cfg: dict, attack: str) -> dict:
+    """``attacks.<attack>`` with the shared SNR budget ``attacks.snr_db``."""
+    return {**cfg["attacks"][attack], "snr_db": cfg["attacks"]["snr_db"]}
+
+
+def adaptive_settings(cfg: dict, attack: str) -> dict:
+    """The attack's own settings with the adaptive sweep's overrides
+    (``attacks.adaptive.<attack>``) on top."""
+    return {**attack_settings(cfg, attack), **cfg["attacks"]["adaptive"][attack]}

@@ -1,0 +1,134 @@
+"""advspeech.config: every cross-key rule names its key; the settings builders."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from advspeech.config import (
+    ConfigError,
+    adaptive_settings,
+    asr_train_settings,
+    attack_settings,
+    babble_split_size,
+    check_config,
+    se_train_settings,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
+validate(DEFAULT, str(SCHEMA))  # fills in the schema's defaults, as the workflow does
+
+
+def merged(*overrides: dict) -> dict:
+    """The default config with ``overrides`` merged in, as Snakemake merges config
+    files, then schema-validated with defaults set, as common.smk does."""
+
+    def merge(base: dict, extra: dict) -> dict:
+        for key, value in extra.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                merge(base[key], value)
+            else:
+                base[key] = value
+        return base
+
+    cfg = copy.deepcopy(DEFAULT)
+    for extra in overrides:
+        merge(cfg, extra)
+    validate(cfg, str(SCHEMA))
+    return cfg
+
+
+@pytest.mark.parametrize("path", ["config.yaml", "tests/smoke.yaml", "configs/paper.yaml"])
+def test_shipped_configs_pass(path, tmp_path):
+    shipped = yaml.safe_load((REPO / path).read_text())
+    # the paper config names the cluster's corpus roots: here, folders that exist
+    roots = {
+        "corpus": {"librispeech": {"root": str(tmp_path)}},
+        "noise": {"demand_root": str(tmp_path)},
+    }
+    check_config(merged(shipped, roots))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        (
+            {"corpus": {"embedded": {"words_per_minute": [190, 140]}}},
+            "corpus.embedded.words_per_minute",
+        ),
+        ({"corpus": {"embedded": {"pitch": [70, 30]}}}, "corpus.embedded.pitch"),
+        ({"corpus": {"embedded": {"pitch_range": [80, 30]}}}, "corpus.embedded.pitch_range"),
+        ({"rirs": {"width": [5.0, 3.0]}}, "rirs.width"),
+        ({"rirs": {"length": [0.0, 3.0]}}, "rirs.length"),
+        ({"rirs": {"height": [4.0, 2.0]}}, "rirs.height"),
+        ({"rirs": {"absorption": [0.5, 0.2]}}, "rirs.absorption"),
+        ({"rirs": {"absorption": [0.2, 1.5]}}, "rirs.absorption"),
+        ({"data": {"min_seconds": 9.0, "max_seconds": 4.0}}, "data.min_seconds"),
+        ({"noise": {"environments": {"train": ["PINK"], "test": ["PINK"]}}}, "noise.environments"),
+        ({"corpus": {"source": "librispeech"}}, "corpus.librispeech.root"),
+        (
+            {"corpus": {"source": "librispeech", "librispeech": {"root": "/no/such/folder"}}},
+            "corpus.librispeech.root",
+        ),
+        ({"corpus": {"embedded": {"speakers": {"train": 0}}}}, "corpus.embedded.speakers.train"),
+        (
+            {"corpus": {"embedded": {"utterances_per_speaker": {"test": 0}}}},
+            "corpus.embedded.utterances_per_speaker.test",
+        ),
+        ({"noise": {"source": "demand"}}, "noise.demand_root"),
+        (
+            {"noise": {"environments": {"train": ["WHITE"], "test": ["VACUUM"]}}},
+            "noise.environments",
+        ),
+        (
+            {
+                "corpus": {"embedded": {"speakers": {"babble": 0}}},
+                "noise": {"environments": {"train": ["WHITE"], "test": ["BABBLE"]}},
+            },
+            "noise.environments",
+        ),
+    ],
+)
+def test_each_cross_key_rule_names_its_key(overrides, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        check_config(merged(overrides))
+
+
+def test_babble_split_size_counts_the_babble_corpus():
+    emb = DEFAULT["corpus"]["embedded"]
+    expected = emb["speakers"]["babble"] * emb["utterances_per_speaker"]["babble"]
+    assert babble_split_size(DEFAULT) == expected > 0
+    librispeech = merged(
+        {"corpus": {"source": "librispeech", "librispeech": {"subsets": {"babble": ["a", "b"]}}}}
+    )
+    assert babble_split_size(librispeech) == 2
+
+
+def test_se_settings_apply_the_per_model_override_to_that_model_only():
+    cfg = merged({"se": {"train": {"per_model": {"waveunet": {"lr": 0.123}}}}})
+    assert se_train_settings(cfg, "waveunet", "noisy")["lr"] == 0.123
+    dnn = se_train_settings(cfg, "dnn", "noisy")
+    assert dnn["lr"] == DEFAULT["se"]["train"]["lr"] and "per_model" not in dnn
+    assert (dnn["alpha"], dnn["eps"]) == (1.0, 0.0)  # noisy training: no Eq. 6 term
+    advt = se_train_settings(cfg, "dnn", "advt")
+    assert advt["alpha"] == DEFAULT["se"]["advt"]["alpha"]
+    assert advt["segment"] == DEFAULT["se"]["segment"]
+
+
+def test_asr_and_attack_settings():
+    assert asr_train_settings(DEFAULT, "ds")["alpha"] == 1.0
+    advt = asr_train_settings(DEFAULT, "ds_advt")
+    assert advt["patience"] == DEFAULT["asr"]["advt"]["epochs"]
+    assert advt["eps"] == DEFAULT["asr"]["advt"]["eps"]
+    cfg = merged({"attacks": {"snr_db": 7.5}})
+    assert attack_settings(cfg, "grad")["snr_db"] == 7.5
+    adaptive = adaptive_settings(cfg, "grad")
+    for key, value in DEFAULT["attacks"]["adaptive"]["grad"].items():
+        assert adaptive[key] == value
+    assert adaptive["snr_db"] == 7.5
