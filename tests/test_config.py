@@ -93,6 +93,13 @@ def test_shipped_configs_pass(path, tmp_path):
             },
             "noise.environments",
         ),
+        ({"defences": {"table": ["none", "mp4"]}}, "defences.table"),
+        ({"defences": {"table": ["mp3"]}}, "defences.table"),
+        (
+            {"defences": {"adaptive": {"defences": ["none", "pgd_purifier"]}}},
+            "defences.adaptive.defences",
+        ),
+        ({"defences": {"table": ["none", "unet_at_clean"]}}, "defences.table"),
     ],
 )
 def test_each_cross_key_rule_names_its_key(overrides, key):

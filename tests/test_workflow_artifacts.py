@@ -296,3 +296,36 @@ def test_se_on_clean_speech_table(smoke_run):
     clean = pd.read_csv(smoke_run / "results/data/clean/test.csv")
     long = pd.read_csv(smoke_run / "results/se_clean_ci.csv")
     assert (long["n"] + long["n_missing"] == len(clean)).all()
+
+
+def test_defences_table_adaptive_sweeps_and_claims(smoke_run):
+    """results/defences.csv: one row per defence of defences.table with RoSA of both
+    attacks, benign WER and speech quality through it; the adaptive sweep through each
+    defence; the claims comparing SE models with transformations."""
+    smoke = yaml.safe_load(SMOKE.read_text())["defences"]
+    table = pd.read_csv(smoke_run / "results/defences.csv")
+    assert table["defence"].tolist() == smoke["table"]
+    assert table["kind"].tolist() == ["none", "se", "transform", "transform"]
+    for column in ("grad_rosa", "evo_rosa", "clean_wer", "noisy_wer"):
+        assert table[column].between(0, 100).all()
+        assert (table[f"{column}_low"] <= table[column] + 1e-9).all()
+        assert (table[column] <= table[f"{column}_high"] + 1e-9).all()
+    # the undefended row is Table 4's w/o-SE cell and the clean input scored against itself
+    trials = pd.read_csv(smoke_run / "results/ota/grad/ds/none.csv")
+    assert table.loc[0, "grad_rosa"] == pytest.approx(100 * trials["success"].mean())
+    assert table.loc[0, "clean_pesq"] > 4.5 and table.loc[0, "clean_stoi"] > 0.99
+    # a transformation changes the speech: MP3 at 32 kbps scores below the clean input
+    assert table.set_index("defence").loc["mp3", "clean_pesq"] < table.loc[0, "clean_pesq"]
+    adaptive = pd.read_csv(smoke_run / "results/adaptive_defences.csv")
+    budgets = yaml.safe_load(SMOKE.read_text())["attacks"]["adaptive"]["snr_db"]
+    assert set(adaptive["defence"]) == set(smoke["adaptive"]["defences"])
+    assert len(adaptive) == len(smoke["adaptive"]["defences"]) * len(budgets)
+    assert (adaptive["snr_db"] >= adaptive["snr_db_budget"] - 0.05).all()
+    claims = pd.read_csv(smoke_run / "results/defence_claims.csv")
+    assert claims["claim_id"].tolist() == [
+        "D-unet_at_advt-BEATS-TRANSFORMS",
+        "D-unet_at_advt-ADAPTIVE",
+    ]
+    assert claims["holds"].dtype == bool
+    for png in ("fig_defences.png", "fig_adaptive_defences.png"):
+        assert (smoke_run / "results" / png).stat().st_size > 10_000

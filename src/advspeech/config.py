@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from advspeech.data.noise import ALL_ENVIRONMENTS, BABBLE
+from advspeech.paper import SE_SYSTEMS
 
 
 class ConfigError(ValueError):
@@ -23,6 +24,7 @@ def check_config(cfg: dict) -> None:
     _check_ranges(cfg)
     _check_corpus(cfg)
     _check_noise(cfg)
+    _check_defences(cfg)
 
 
 def _check_ranges(cfg: dict) -> None:
@@ -85,6 +87,22 @@ def _check_noise(cfg: dict) -> None:
             "config key noise.environments lists BABBLE but the corpus has no babble "
             "speakers (corpus.embedded.speakers.babble / corpus.librispeech.subsets.babble)"
         )
+
+
+def _check_defences(cfg: dict) -> None:
+    known = {"none", *SE_SYSTEMS, *cfg["defences"]["transforms"]}
+    for key, names in (
+        ("defences.table", cfg["defences"]["table"]),
+        ("defences.adaptive.defences", cfg["defences"]["adaptive"]["defences"]),
+    ):
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"config key {key}: {unknown} are neither none, a trained SE model "
+                f"({list(SE_SYSTEMS)}) nor a transformation of defences.transforms"
+            )
+    if "none" not in cfg["defences"]["table"]:
+        raise ConfigError("config key defences.table must list none (the undefended baseline)")
 
 
 def babble_split_size(cfg: dict) -> int:

@@ -67,6 +67,7 @@ rule over_the_air:
         rooms=config["attacks"]["ota"]["rooms"],
         noise_std=config["attacks"]["ota"]["noise_std"],
         segment=config["se"]["segment"],
+        transform=lambda wc: transform_settings(wc.se),
         device=config["device"],
         seed=config["seed"],
     script:
@@ -99,6 +100,8 @@ rule adaptive_attack:
         budgets=config["attacks"]["adaptive"]["snr_db"],
         utterances=config["attacks"]["adaptive"]["utterances"],
         segment=config["se"]["segment"],
+        transform=lambda wc: transform_settings(wc.defence),
+        eot_samples=config["defences"]["eot_samples"],
         target=config["target_phrase"],
         device=config["device"],
         seed=config["seed"],

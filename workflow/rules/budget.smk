@@ -62,6 +62,7 @@ rule budget_trials:
         rooms=config["attacks"]["ota"]["rooms"],
         noise_std=config["attacks"]["ota"]["noise_std"],
         segment=config["se"]["segment"],
+        transform=None,
         device=config["device"],
         seed=config["seed"],
     script:

@@ -211,7 +211,10 @@ ADVERSARIAL_TESTSET = f"adv_{config['attacks']['quality_tables_attack']}"
 BENIGN_TESTSETS = ["clean", "noisy"]
 SE_SYSTEMS = list(paper.SE_SYSTEMS)
 CONTROL_DEFENCES = ["none", *SE_SYSTEMS]
-DEFENCE_PATTERN = "|".join(CONTROL_DEFENCES)
+# input transformations as defences (beyond the paper): the configured ones; any defence
+# is none, a trained SE model or a transformation
+TRANSFORM_NAMES = list(config["defences"]["transforms"])
+DEFENCE_PATTERN = "|".join(CONTROL_DEFENCES + TRANSFORM_NAMES)
 
 
 def defended_manifest(wildcards):
@@ -273,7 +276,7 @@ ADAPTIVE_DEFENCES = ["none", config["attacks"]["adaptive"]["se"]]
 
 
 def adaptive_se_input(wildcards):
-    if wildcards.defence == "none":
+    if wildcards.defence == "none" or wildcards.defence in TRANSFORM_NAMES:
         return {}
     return {"se": f"results/models/se/{wildcards.defence}.pt"}
 
@@ -370,10 +373,42 @@ def budget_inputs(wildcards):
 
 
 def ota_se_input(wildcards):
-    """Over-the-air trials pass through an enhancement model unless se is 'none'."""
-    if wildcards.se == "none":
+    """Over-the-air trials pass through an enhancement model unless se is 'none' or an
+    input transformation."""
+    if wildcards.se == "none" or wildcards.se in TRANSFORM_NAMES:
         return {}
     return {"se": f"results/models/se/{wildcards.se}.pt"}
+
+
+def transform_settings(name):
+    """``defences.transforms.<name>``, or None for a defence that is not one."""
+    return config["defences"]["transforms"].get(name)
+
+
+def defence_kind(defence):
+    if defence == "none":
+        return "none"
+    return "transform" if defence in TRANSFORM_NAMES else "se"
+
+
+def defences_inputs(wildcards):
+    """Per-item results behind results/defences.csv: every attack's over-the-air trials
+    through each defence of defences.table, ds's benign WER through it, the quality of
+    the defended clean and noisy speech, and the adaptive sweeps of
+    defences.adaptive.defences."""
+    inputs = {}
+    for d in config["defences"]["table"]:
+        system = "unprocessed" if d == "none" else d
+        for attack in ATTACK_NAMES:
+            inputs[f"ota__{attack}__{d}"] = f"results/ota/{attack}/ds/{d}.csv"
+        for testset in BENIGN_TESTSETS:
+            inputs[f"controls__{d}__{testset}"] = (
+                f"results/controls/ds/{d}/{testset}.csv"
+            )
+            inputs[f"scores__{d}__{testset}"] = f"results/scores/{system}/{testset}.csv"
+    for d in config["defences"]["adaptive"]["defences"]:
+        inputs[f"adaptive__{d}"] = f"results/adaptive/grad/{d}.csv"
+    return inputs
 
 
 def data_targets():

@@ -1,9 +1,16 @@
 """The adaptive attacker (Fig. 3): one attack over a grid of budgets, against the
-recogniser alone (defence 'none') or through an enhancement model."""
+recogniser alone (defence 'none'), through an enhancement model, or through an input
+transformation (beyond the paper)."""
 
 from advspeech.asr_eval import load_recognizer
-from advspeech.attacks.adaptive import EnhancedRecognizer, adaptive_sweep, tasr_curve
+from advspeech.attacks.adaptive import (
+    DefendedRecognizer,
+    EnhancedRecognizer,
+    adaptive_sweep,
+    tasr_curve,
+)
 from advspeech.attacks.runner import select_utterances
+from advspeech.defences import build_transform
 from advspeech.io import read_audio, read_csv, write_csv
 from advspeech.runtime import rule_logging
 from advspeech.se_train import load_enhancer
@@ -19,6 +26,10 @@ with rule_logging(snakemake.log[0]) as log:
         victim = EnhancedRecognizer(
             load_enhancer(snakemake.input.se, device), victim, device, p.segment
         )
+    elif p.transform:  # an input transformation: BPDA or EOT where it needs them
+        transform = build_transform(snakemake.wildcards.defence, p.transform)
+        samples = p.eot_samples if transform.randomised else 1
+        victim = DefendedRecognizer(transform, victim, device, samples=samples, seed=p.seed)
     clean = select_utterances(
         read_csv(snakemake.input.clean, required=["utt_id", "clean_path", "n_samples"]),
         p.utterances,

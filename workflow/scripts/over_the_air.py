@@ -4,6 +4,7 @@ import pandas as pd
 
 from advspeech.asr_eval import load_recognizer
 from advspeech.attacks.ota import evaluate_over_the_air
+from advspeech.defences import build_transform
 from advspeech.io import read_csv, write_csv
 from advspeech.runtime import rule_logging
 from advspeech.se_train import load_enhancer
@@ -14,6 +15,8 @@ with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params
     device = resolve_device(p.device)
     enhancer = load_enhancer(snakemake.input.se, device) if "se" in snakemake.input.keys() else None  # noqa: SIM118
+    # an input transformation (beyond the paper) instead of an enhancement model
+    defend = build_transform(snakemake.wildcards.se, p.transform) if p.transform else None
     trials = evaluate_over_the_air(
         load_recognizer(snakemake.input.model, device),
         read_csv(snakemake.input.attack, required=["utt_id", "adv_path", "target", "text"]),
@@ -24,6 +27,7 @@ with rule_logging(snakemake.log[0]) as log:
         device=device,
         enhancer=enhancer,
         segment=p.segment,
+        defend=defend,
     )
     write_csv(snakemake.output[0], trials)
     log.info(

@@ -1,7 +1,8 @@
 """The adaptive attacker of the paper's Fig. 3: it knows the enhancement front end.
 
-:class:`EnhancedRecognizer` composes an enhancement model and a recogniser into one
-:class:`~advspeech.asr.Recognizer` (enhance, then recognise). It is differentiable
+:class:`DefendedRecognizer` composes a defence and a recogniser into one
+:class:`~advspeech.asr.Recognizer` (defend, then recognise); :class:`EnhancedRecognizer`
+is the paper's case, an enhancement model. It is differentiable
 end to end, so ``grad`` attacks *through* the enhancement model (white box), and it
 exposes output scores, so ``evo`` queries the composite (black box). It is the defence
 as deployed: each utterance is enhanced alone, over its own length, by the same
@@ -16,7 +17,7 @@ the perturbation SNR and whether the target was decoded exactly (TASR is the mea
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,32 +30,38 @@ from advspeech.asr import Recognizer, greedy_decode, pad_batch
 from advspeech.attacks import ATTACKS
 from advspeech.dsp import snr_db
 from advspeech.se.apply import overlap_add_enhance
+from advspeech.seeding import stable_seed
 
 
-class EnhancedRecognizer(Recognizer):
-    """``recognizer(enhance(x))`` as one recogniser, ``enhance`` being the ``enhance``
-    rule's per-utterance overlap-add with ``segment``-sample windows."""
+class DefendedRecognizer(Recognizer):
+    """``recognizer(defend(x))`` as one recogniser: each utterance is defended alone,
+    over its own length (``defend(wave, seed)``, a 1-D signal in, the same length out).
+    With ``samples`` > 1 (a randomised defence) the loss is the mean over that many
+    draws, expectation over transformations; every call draws fresh seeds from a
+    counter, so a run is deterministic given ``seed``."""
 
     def __init__(
         self,
-        enhancer: nn.Module,
+        defend: Callable[[torch.Tensor, int], torch.Tensor],
         recognizer: Recognizer,
         device: torch.device,
-        segment: int,
+        samples: int = 1,
+        seed: int = 0,
     ):
         if not getattr(recognizer, "differentiable", False):
             raise TypeError("the composite needs a differentiable recogniser")
-        self.enhancer = enhancer.to(device).eval()
-        for p in self.enhancer.parameters():
-            p.requires_grad_(False)
+        self.defend = defend
         self.recognizer = recognizer
         self.device = device
-        self.segment = segment
+        self.samples = int(samples)
+        self.seed = int(seed)
+        self.calls = 0
         self.differentiable = True
 
-    def _enhance(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def _defended(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
         rows = [
-            overlap_add_enhance(self.enhancer, waveforms[i, :n], self.segment)
+            self.defend(waveforms[i, :n], stable_seed(self.seed, "defence", self.calls, i))
             for i, n in enumerate(lengths.tolist())
         ]
         return torch.stack([F.pad(r, (0, waveforms.shape[-1] - r.shape[0])) for r in rows])
@@ -69,13 +76,39 @@ class EnhancedRecognizer(Recognizer):
         return texts
 
     def loss(self, waveforms: torch.Tensor, lengths: torch.Tensor, targets: Sequence[str]):
-        return self.recognizer.loss(self._enhance(waveforms, lengths), lengths, targets)
+        losses = [
+            self.recognizer.loss(self._defended(waveforms, lengths), lengths, targets)
+            for _ in range(self.samples)
+        ]
+        return losses[0] if self.samples == 1 else torch.stack(losses).mean(dim=0)
 
     def log_probs(self, waveforms: torch.Tensor, lengths: torch.Tensor):
-        return self.recognizer.log_probs(self._enhance(waveforms, lengths), lengths)
+        return self.recognizer.log_probs(self._defended(waveforms, lengths), lengths)
 
     def can_emit(self, n_samples: int, text: str) -> bool:
         return self.recognizer.can_emit(n_samples, text)
+
+
+class EnhancedRecognizer(DefendedRecognizer):
+    """``recognizer(enhance(x))``, ``enhance`` being the ``enhance`` rule's
+    per-utterance overlap-add with ``segment``-sample windows (the defence of Fig. 3)."""
+
+    def __init__(
+        self,
+        enhancer: nn.Module,
+        recognizer: Recognizer,
+        device: torch.device,
+        segment: int,
+    ):
+        self.enhancer = enhancer.to(device).eval()
+        for p in self.enhancer.parameters():
+            p.requires_grad_(False)
+        self.segment = segment
+        super().__init__(
+            lambda wave, seed: overlap_add_enhance(self.enhancer, wave, segment),
+            recognizer,
+            device,
+        )
 
 
 def adaptive_sweep(

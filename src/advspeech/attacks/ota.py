@@ -4,6 +4,8 @@ Table 4)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import torch
@@ -13,7 +15,7 @@ from advspeech.attacks.common import play_in_rooms
 from advspeech.io import read_audio
 from advspeech.metrics import wer_percent
 from advspeech.se.apply import enhance_signal
-from advspeech.seeding import rng_for
+from advspeech.seeding import rng_for, stable_seed
 
 OTA_COLUMNS = ["utt_id", "room_id", "transcript", "success", "wer"]
 
@@ -28,9 +30,12 @@ def evaluate_over_the_air(
     device: torch.device,
     enhancer: torch.nn.Module | None = None,
     segment: int = 16384,
+    defend: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
 ) -> pd.DataFrame:
     """Play every adversarial example through ``rooms_per_example`` held-out *test*
-    rooms (+ recording noise), optionally enhance, transcribe. One row per trial:
+    rooms (+ recording noise), optionally through a defence (an ``enhancer`` applied
+    as the ``enhance`` rule does, or any ``defend(wave, seed)``; a randomised one
+    draws per trial), transcribe. One row per trial:
     ``utt_id,room_id,transcript,success,wer`` (success = exactly the target; WER in
     percent against the original transcript)."""
     room_ids = list(rirs["room_id"])
@@ -53,6 +58,9 @@ def evaluate_over_the_air(
             )[0]
             if enhancer is not None:
                 y = enhance_signal(enhancer, y, segment, device)
+            elif defend is not None:
+                with torch.no_grad():
+                    y = defend(y, stable_seed(seed, "ota-defence", row.utt_id, str(room)))
             heard.append(y.numpy())
         texts = recognizer.transcribe(heard)
         for room, text in zip(chosen, texts, strict=True):
