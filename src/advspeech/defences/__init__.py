@@ -6,8 +6,7 @@ same length. :data:`TRANSFORMS` maps the config name (``defences.transforms.<nam
 whose keys are the constructor's arguments) to the class in
 :mod:`~advspeech.defences.transforms`; a new transformation is one class and one entry.
 :mod:`~advspeech.defences.apply` applies a transformation to a manifest (rule
-``transform``), and :func:`defence_for` gives any defence, enhancement model or
-transformation, as one function of a 1-D signal.
+``transform``).
 
 For the adaptive attacker every transformation gives a gradient: the differentiable
 ones exactly (resampling, low-pass filtering, additive noise), the others through BPDA

@@ -1,5 +1,4 @@
-"""A defence applied to every file of a test set (rule ``transform``), and any defence,
-an enhancement model or an input transformation, as one function of a signal."""
+"""A defence applied to every file of a test set (rule ``transform``)."""
 
 from __future__ import annotations
 
@@ -74,27 +73,3 @@ def transform_manifest(
         seed_of=lambda key: stable_seed(seed, "defence", name, key),
         desc=f"transform {name}",
     )
-
-
-def load_defence(
-    name: str,
-    transforms: dict,
-    device: torch.device,
-    model_path: str | None = None,
-    segment: int = 16384,
-) -> Defend:
-    """Defence ``name`` as a differentiable function of a 1-D signal on ``device``: a
-    trained enhancement model (``model_path``; overlap-add as the ``enhance`` rule) or
-    the input transformation configured in ``transforms[name]`` (BPDA where it has
-    no gradient)."""
-    if model_path is not None:
-        from advspeech.se.apply import overlap_add_enhance
-        from advspeech.se_train import load_enhancer
-
-        model = load_enhancer(model_path, device)
-        return lambda wave, seed: overlap_add_enhance(model, wave, segment)
-    if name not in transforms:
-        raise KeyError(
-            f"defence {name!r} is neither an enhancement model nor in defences.transforms"
-        )
-    return build_transform(name, transforms[name])
