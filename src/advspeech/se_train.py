@@ -21,10 +21,9 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from advspeech import SAMPLE_RATE
-from advspeech.io import DataError, read_audio, write_audio
+from advspeech.io import DataError, read_audio
 from advspeech.se import build_se
-from advspeech.se.apply import enhance_signal
+from advspeech.se.apply import enhance_signal, process_manifest
 from advspeech.se.dnn import DNNEnhancer
 from advspeech.torchutil import (
     ResumableState,
@@ -358,28 +357,11 @@ def enhance_manifest(
     """Enhance every file of a test-set manifest; returns the manifest with
     ``enhanced_path`` and ``peak_gain`` (below 1 where the output was scaled to avoid
     clipping)."""
-    out_dir = Path(out_dir)
-    frame = pd.read_csv(manifest, keep_default_na=False)
-    if audio_column not in frame.columns:
-        raise DataError(f"manifest {manifest} lacks column {audio_column!r}")
-    paths, gains = [], []
-    id_column = "mix_id" if "mix_id" in frame.columns else "utt_id"
-    for key, path in tqdm(
-        zip(frame[id_column], frame[audio_column], strict=True),
-        total=len(frame),
+    return process_manifest(
+        lambda wave, seed: enhance_signal(model, wave, segment, device),
+        manifest,
+        audio_column,
+        out_dir,
+        seed_of=lambda key: 0,
         desc="enhance",
-        mininterval=10,
-    ):
-        audio, rate = read_audio(path)
-        if rate != SAMPLE_RATE or audio.shape[0] != 1:
-            raise DataError(
-                f"{path}: enhancement needs 16 kHz mono input, got {rate} Hz x {audio.shape[0]} channels"
-            )
-        out = enhance_signal(model, torch.from_numpy(audio[0]), segment, device).numpy()
-        peak = float(np.max(np.abs(out))) if out.size else 0.0
-        gain = 1.0 if peak < 0.999 else 0.999 / peak
-        dest = out_dir / f"{key}.wav"
-        write_audio(dest, out * gain, SAMPLE_RATE)
-        paths.append(str(dest))
-        gains.append(gain)
-    return frame.assign(enhanced_path=paths, peak_gain=gains)
+    )

@@ -1,10 +1,20 @@
 """An enhancement model applied to whole utterances: segment-wise overlap-add, as the
-``enhance`` rule and the adaptive attacker use it."""
+``enhance`` rule and the adaptive attacker use it; and any defence applied to every
+file of a test set (:func:`process_manifest`, for ``enhance`` and ``transform``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 import torch
 from torch import nn
+from tqdm import tqdm
+
+from advspeech import SAMPLE_RATE
+from advspeech.io import DataError, read_audio, write_audio
 
 
 def overlap_add_enhance(model: nn.Module, wave: torch.Tensor, segment: int) -> torch.Tensor:
@@ -49,3 +59,47 @@ def enhance_signal(
     if not torch.isfinite(wave).all():
         raise ValueError("input contains NaN or Inf samples")
     return overlap_add_enhance(model, wave.to(device), segment).cpu()
+
+
+Defend = Callable[[torch.Tensor, int], torch.Tensor]
+"""``defend(wave, seed)``: a 1-D 16 kHz signal through a defence, same length; the seed
+drives a randomised defence (the others ignore it)."""
+
+
+def process_manifest(
+    defend: Defend,
+    manifest: str,
+    audio_column: str,
+    out_dir: str | Path,
+    seed_of: Callable[[str], int],
+    desc: str,
+) -> pd.DataFrame:
+    """Write ``defend`` of every file of a test-set manifest to ``out_dir``; returns
+    the manifest with ``enhanced_path`` and ``peak_gain`` (below 1 where the output
+    was scaled to avoid clipping)."""
+    out_dir = Path(out_dir)
+    frame = pd.read_csv(manifest, keep_default_na=False)
+    if audio_column not in frame.columns:
+        raise DataError(f"manifest {manifest} lacks column {audio_column!r}")
+    paths, gains = [], []
+    id_column = "mix_id" if "mix_id" in frame.columns else "utt_id"
+    for key, path in tqdm(
+        zip(frame[id_column], frame[audio_column], strict=True),
+        total=len(frame),
+        desc=desc,
+        mininterval=10,
+    ):
+        audio, rate = read_audio(path)
+        if rate != SAMPLE_RATE or audio.shape[0] != 1:
+            raise DataError(
+                f"{path}: a defence needs 16 kHz mono input, got {rate} Hz x {audio.shape[0]} channels"
+            )
+        with torch.no_grad():
+            out = defend(torch.from_numpy(audio[0]), seed_of(str(key))).numpy()
+        peak = float(np.max(np.abs(out))) if out.size else 0.0
+        gain = 1.0 if peak < 0.999 else 0.999 / peak
+        dest = out_dir / f"{key}.wav"
+        write_audio(dest, out * gain, SAMPLE_RATE)
+        paths.append(str(dest))
+        gains.append(gain)
+    return frame.assign(enhanced_path=paths, peak_gain=gains)
