@@ -17,5 +17,6 @@ def smoke_run(tmp_path_factory) -> Path:
     reuse = os.environ.get("ADVSPEECH_SMOKE_DIR")
     workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("smoke")
     # rule all and the opt-in targets: the success-vs-budget sweep, the defences table
-    snakemake(workdir, "all", "results/budget.csv", "results/defences.csv")
+    # (about 11 minutes on 2 cores; the timeout leaves room for a slower machine)
+    snakemake(workdir, "all", "results/budget.csv", "results/defences.csv", timeout=1800)
     return workdir
