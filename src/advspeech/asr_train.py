@@ -28,7 +28,7 @@ from advspeech.asr_eval import word_error_rates
 from advspeech.data.rooms import load_rirs
 from advspeech.dsp import fftconvolve
 from advspeech.io import DataError, read_audio
-from advspeech.torchutil import ResumableState, restore_rng_state, rng_state
+from advspeech.torchutil import ResumableState, keep_best, restore_rng_state, rng_state
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +293,7 @@ def train_ctc(
                 "rng": rng_state(gen),
             }
         )
-    if best["state_dict"] is None:
-        best["state_dict"] = model.state_dict()
+    keep_best(best, model)
     return best, history
 
 
@@ -318,20 +317,9 @@ def fit_recognizer(
     """
     from advspeech.asr import build_asr, count_parameters
     from advspeech.io import write_json
-    from advspeech.torchutil import (
-        content_digest,
-        fingerprint,
-        load_checkpoint,
-        resolve_device,
-        save_state_dict,
-        seed_everything,
-    )
+    from advspeech.torchutil import content_digest, fingerprint, save_state_dict, start_model
 
-    dev_ = resolve_device(device)
-    gen = seed_everything(seed)
-    model = build_asr("ds", model_cfg)
-    if init_model:
-        model.load_state_dict(load_checkpoint(init_model)["state_dict"])
+    model, dev_, gen = start_model(lambda: build_asr("ds", model_cfg), init_model, device, seed)
     # a few dozen adversarial examples among thousands of utterances would barely move
     # the model; repeating them gives them a weight in each epoch (ds_advt only)
     repeat = int(train_cfg.get("adversarial_repeat", 1))

@@ -29,12 +29,12 @@ from advspeech.torchutil import (
     ResumableState,
     content_digest,
     fingerprint,
+    keep_best,
     load_checkpoint,
-    resolve_device,
     restore_rng_state,
     rng_state,
     save_state_dict,
-    seed_everything,
+    start_model,
 )
 
 log = logging.getLogger(__name__)
@@ -253,8 +253,7 @@ def train_enhancer(
                 if evals_since_best >= cfg.patience:
                     log.info("early stop at step %d (best %d)", step, best["step"])
                     break
-    if best["state_dict"] is None:
-        best["state_dict"] = model.state_dict()
+    keep_best(best, model)
     return best, history
 
 
@@ -276,11 +275,7 @@ def fit_enhancer(
     """Everything the ``train_se`` rule does."""
     from advspeech.io import write_json
 
-    dev_ = resolve_device(device)
-    gen = seed_everything(seed)
-    model = build_se(name, model_cfg)
-    if init_model:
-        model.load_state_dict(load_checkpoint(init_model)["state_dict"])
+    model, dev_, gen = start_model(lambda: build_se(name, model_cfg), init_model, device, seed)
     train = Pairs.from_manifest(train_manifest, "noisy_path")
     adversarial = None
     for manifest in adversarial_manifests:

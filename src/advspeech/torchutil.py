@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,26 @@ def seed_everything(seed: int) -> torch.Generator:
     gen = torch.Generator()
     gen.manual_seed(seed)
     return gen
+
+
+def start_model(
+    build: Callable[[], torch.nn.Module], init_model: str | None, device: str, seed: int
+) -> tuple[torch.nn.Module, torch.device, torch.Generator]:
+    """Seed every generator, build the model (its initial weights drawn after seeding)
+    and, when fine-tuning, load ``init_model``'s weights; returns the model, the device
+    and the training generator."""
+    dev = resolve_device(device)
+    gen = seed_everything(seed)
+    model = build()
+    if init_model:
+        model.load_state_dict(load_checkpoint(init_model)["state_dict"])
+    return model, dev, gen
+
+
+def keep_best(best: dict, model: torch.nn.Module) -> None:
+    """A run that never evaluated keeps its final weights as the best."""
+    if best["state_dict"] is None:
+        best["state_dict"] = model.state_dict()
 
 
 def set_threads(threads: int) -> None:
