@@ -186,7 +186,9 @@ def test_data_and_training_stages_run_through_sbatch(slurm_cluster, tmp_path):
         "--slurm-no-account",
         "--slurm-keep-successful-logs",
         "--slurm-init-seconds-before-status-checks",
-        "15",
+        # the first and every later status check after a job finished: the default 40 s
+        # makes each level of the DAG wait for it (jobs here take seconds)
+        "5",
         "--jobs",
         "4",
         configfiles=[SMOKE],

@@ -214,7 +214,9 @@ def test_two_cold_runs_give_byte_identical_data_and_tables(smoke_run, tmp_path):
         "resources/embedded/corpus/test/*/*/*.flac",
         "results/data/rirs/train/*.wav",
         "results/asr/ds/wer.csv",
-        "results/scores/*/noisy.csv",
+        # Table 1's systems (the smoke run also scores the defences of defences.table)
+        "results/scores/unprocessed/noisy.csv",
+        "results/scores/*_noisy/noisy.csv",
         "results/table1*.csv",
         "results/table1.md",
     )
