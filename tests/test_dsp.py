@@ -6,15 +6,14 @@ from testkit import tone
 
 from advspeech import SAMPLE_RATE
 from advspeech.dsp import (
-    fftconvolve,
     normalize_level,
-    power_spectrum,
     resample,
     scale_noise_to_snr,
     snr_db,
     take_segment,
     to_mono_16k,
 )
+from advspeech.fft import fftconvolve, power_spectrum
 from advspeech.io import DataError, read_audio, write_audio
 
 

@@ -28,7 +28,7 @@ import torchaudio
 from torch import nn
 
 from advspeech import SAMPLE_RATE
-from advspeech.dsp import power_spectrum
+from advspeech.fft import power_spectrum
 from advspeech.text import ALPHABET, check_in_alphabet
 
 BLANK_INDEX = 0
@@ -108,7 +108,7 @@ class MFCCFrontEnd(nn.Module):
     def _mfcc(self, wave: torch.Tensor) -> torch.Tensor:
         """``self.mfcc(wave)``, (B, n_mfcc, T), with a cheaper gradient: the same
         window, mel filters and DCT (torchaudio's, kept in ``self.mfcc``) around
-        :func:`advspeech.dsp.power_spectrum` instead of the STFT's complex magnitude.
+        :func:`advspeech.fft.power_spectrum` instead of the STFT's complex magnitude.
         torch.stft (center=False) centres the win_length window in each n_fft frame;
         only the window's support is framed (the rest is multiplied by zero), and
         zero-padding it at the end instead only shifts the phase, not the power."""

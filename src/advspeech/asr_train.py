@@ -26,7 +26,7 @@ from tqdm import tqdm
 from advspeech.asr import CTCRecognizer, ctc_loss, differentiable_rnns, pad_batch
 from advspeech.asr_eval import word_error_rates
 from advspeech.data.rooms import load_rirs
-from advspeech.dsp import fftconvolve
+from advspeech.fft import fftconvolve
 from advspeech.io import DataError, read_audio
 from advspeech.torchutil import ResumableState, keep_best, restore_rng_state, rng_state
 

@@ -17,7 +17,7 @@ import torch
 
 from advspeech import SAMPLE_RATE
 from advspeech.asr import Recognizer
-from advspeech.dsp import fftconvolve
+from advspeech.fft import fftconvolve
 
 
 @dataclass
