@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from advspeech.io import unskipped
 from advspeech.metrics import Interval, paired_difference_ci
 from advspeech.paper import (
     ADVERSARIAL_INPUT,
@@ -69,6 +70,7 @@ def compare(
     return Comparison(label, diff)
 
 
+CLAIM_COLUMNS = ["claim_id", "artifact", "claim", "paper_value", "our_value", "holds"]
 SE_COLUMNS = list(TABLE4_DEFENCES)
 SCORE_KEYS = ["utt_id", "item_id"]
 TRIAL_KEYS = ["utt_id", "room_id"]
@@ -212,7 +214,7 @@ def check_claims(
             continue
         defended = next(d for d in sweeps if d != "none")
         frames = {
-            d: sweeps[d][sweeps[d]["skipped"].fillna("").astype(str) == ""].assign(
+            d: unskipped(sweeps[d]).assign(
                 v=lambda f: 100.0 * f["success"].astype(float), item_id=lambda f: f["snr_db_budget"]
             )
             for d in ("none", defended)
@@ -249,9 +251,7 @@ def check_claims(
             [diff],
             holds=diff.diff.clusters >= MIN_UTTERANCES and diff.diff.high < CLEAN_WER_MARGIN,
         )
-    return pd.DataFrame(
-        rows, columns=["claim_id", "artifact", "claim", "paper_value", "our_value", "holds"]
-    )
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
 def _paper_quality(table: str, base: str, systems: list[str], metric: str) -> str:

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advspeech.claims import CLEAN_WER_MARGIN, MIN_UTTERANCES, TRIAL_KEYS, compare
-from advspeech.io import atomic_path
+from advspeech.claims import CLAIM_COLUMNS, CLEAN_WER_MARGIN, MIN_UTTERANCES, TRIAL_KEYS, compare
+from advspeech.io import atomic_path, unskipped
 from advspeech.metrics import cluster_bootstrap_ci
 
 ADAPTIVE_KEYS = ["utt_id", "snr_db_budget"]
@@ -84,8 +84,7 @@ def adaptive_table(sweeps: Mapping[str, pd.DataFrame], seed: int = 0) -> pd.Data
     attacker, with an interval over utterances."""
     rows = []
     for defence, frame in sweeps.items():
-        done = frame[frame["skipped"].fillna("").astype(str) == ""]
-        for budget, group in done.groupby("snr_db_budget", sort=True):
+        for budget, group in unskipped(frame).groupby("snr_db_budget", sort=True):
             tasr = _interval(100.0 * group["success"].astype(float), group["utt_id"], seed)
             rows.append(
                 {
@@ -175,14 +174,11 @@ def defence_claims(
                 "holds": bool(comps and all(c.greater for c in comps)),
             }
         )
-    return pd.DataFrame(
-        rows, columns=["claim_id", "artifact", "claim", "paper_value", "our_value", "holds"]
-    )
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
 def _successes(sweep: pd.DataFrame) -> pd.DataFrame:
-    done = sweep[sweep["skipped"].fillna("").astype(str) == ""]
-    return done.assign(v=lambda d: 100.0 * d["success"].astype(float))
+    return unskipped(sweep).assign(v=lambda d: 100.0 * d["success"].astype(float))
 
 
 def defence_markdown(table: pd.DataFrame, attacks: Sequence[str]) -> str:

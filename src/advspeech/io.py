@@ -118,6 +118,12 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         Path(tmp).write_text(text)
 
 
+def unskipped(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an attack's manifest or sweep that were attacked: ``skipped`` empty
+    (an empty CSV cell reads as NaN, and counts as empty)."""
+    return frame[frame["skipped"].fillna("").astype(str) == ""]
+
+
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
     """Write a DataFrame as CSV atomically, without the index."""
     with atomic_path(path) as tmp:

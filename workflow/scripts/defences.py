@@ -16,7 +16,7 @@ from advspeech.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p, inp = snakemake.params, snakemake.input
-    read = {key: pd.read_csv(inp[key], keep_default_na=False) for key in inp.keys() if "__" in key}  # noqa: SIM118
+    read = {key: pd.read_csv(inp[key]) for key in inp.keys() if "__" in key}  # noqa: SIM118
     trials = {(a, d): read[f"ota__{a}__{d}"] for a in p.attacks for d in p.table}
     controls = {(d, t): read[f"controls__{d}__{t}"] for d in p.table for t in ("clean", "noisy")}
     scores = {(d, t): read[f"scores__{d}__{t}"] for d in p.table for t in ("clean", "noisy")}

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from advspeech.asr import Recognizer, greedy_decode, pad_batch
 from advspeech.attacks import ATTACKS
 from advspeech.dsp import snr_db
+from advspeech.io import unskipped
 from advspeech.se.apply import overlap_add_enhance
 from advspeech.seeding import stable_seed
 
@@ -161,9 +162,9 @@ ADAPTIVE_COLUMNS = ["snr_db_budget", "utt_id", "snr_db", "success", "queries", "
 
 def tasr_curve(trials: pd.DataFrame) -> pd.DataFrame:
     """Per budget: mean perturbation SNR and TASR (%) over the attacked utterances."""
-    done = trials[trials["skipped"].fillna("").astype(str) == ""]
     return (
-        done.groupby("snr_db_budget", sort=True)
+        unskipped(trials)
+        .groupby("snr_db_budget", sort=True)
         .agg(snr_db=("snr_db", "mean"), tasr=("success", "mean"), n=("success", "size"))
         .assign(tasr=lambda d: 100.0 * d["tasr"])
         .reset_index()

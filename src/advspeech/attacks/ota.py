@@ -12,7 +12,7 @@ import torch
 
 from advspeech.asr import Recognizer
 from advspeech.attacks.common import play_in_rooms
-from advspeech.io import read_audio
+from advspeech.io import read_audio, unskipped
 from advspeech.metrics import wer_percent
 from advspeech.se.apply import enhance_signal
 from advspeech.seeding import rng_for, stable_seed
@@ -43,7 +43,7 @@ def evaluate_over_the_air(
         r: read_audio(p)[0][0] for r, p in zip(rirs["room_id"], rirs["path"], strict=True)
     }
     rows = []
-    for row in manifest[manifest["skipped"].fillna("").astype(str) == ""].itertuples(index=False):
+    for row in unskipped(manifest).itertuples(index=False):
         adv = read_audio(row.adv_path)[0][0]
         rng = rng_for(seed, "ota", row.utt_id)
         chosen = rng.choice(room_ids, size=min(rooms_per_example, len(room_ids)), replace=False)
