@@ -29,6 +29,7 @@ import yaml
 
 from advspeech.asr_eval import load_recognizer
 from advspeech.attacks import ATTACKS
+from advspeech.attacks.common import AttackJob
 from advspeech.attacks.ota import evaluate_over_the_air
 from advspeech.attacks.runner import select_utterances
 from advspeech.config import attack_settings
@@ -103,10 +104,8 @@ def main() -> None:
     seeds = [stable_seed(config["seed"], "attack", u) for u in clean["utt_id"]]
     # grad snapshots every milestone through on_check; evo's one row is its final files
     hooks = {"on_check": on_check} if args.attack == "grad" else {}
-    results = attack.run(
-        recognizer, waves, config["target_phrase"], rooms, attack.config(settings), seeds, device,
-        **hooks,
-    )  # fmt: skip
+    job = AttackJob(recognizer, waves, config["target_phrase"], rooms, seeds, device)
+    results = attack.run(job, attack.config(settings), **hooks)
     if args.attack == "evo":
         padded = np.zeros((len(waves), max(len(w) for w in waves)), dtype=np.float32)
         for i, res in enumerate(results):

@@ -20,6 +20,7 @@ import torch
 import yaml
 
 from advspeech.asr import CTCRecognizer, build_asr
+from advspeech.attacks.common import AttackJob
 from advspeech.attacks.evo import EvolutionaryAttackConfig, evolutionary_attack
 from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
 
@@ -84,13 +85,13 @@ def main() -> None:
         # one at a time first, so the batched run's RSS peak is not hidden by it
         single_s, single_mem = measure(
             lambda attack=attack, cfg=cfg: [
-                attack(recognizer, [w], "open the door", rooms, cfg, [s], device)
+                attack(AttackJob(recognizer, [w], "open the door", rooms, [s], device), cfg)
                 for w, s in zip(waves, seeds, strict=True)
             ]
         )
         batch_s, batch_mem = measure(
             lambda attack=attack, cfg=cfg: attack(
-                recognizer, waves, "open the door", rooms, cfg, seeds, device
+                AttackJob(recognizer, waves, "open the door", rooms, seeds, device), cfg
             )
         )
         print(f"\n{name}: device {device}, {args.batch} utterances x {args.steps} {unit}")

@@ -9,6 +9,7 @@ import torch
 
 from advspeech.asr import CTCRecognizer, build_asr, pad_batch
 from advspeech.attacks.adaptive import EnhancedRecognizer, snr_at_full_success, tasr_curve
+from advspeech.attacks.common import AttackJob
 from advspeech.attacks.evo import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack, query
 from advspeech.se import build_se
 from advspeech.torchutil import seed_everything
@@ -55,7 +56,9 @@ def test_evo_lowers_the_target_score_with_forward_queries_only():
         queries=16 * 12, population=16, lr=0.3, linf=0.2, rooms_per_check=0, energy_weight=0.0
     )
     before = float(query(victim, [torch.from_numpy(waves[0])], TARGET)[0][0])
-    result = evolutionary_attack(victim, waves, TARGET, [], cfg, [3], torch.device("cpu"))[0]
+    result = evolutionary_attack(
+        AttackJob(victim, waves, TARGET, [], [3], torch.device("cpu")), cfg
+    )[0]
     after = float(query(victim, [torch.from_numpy(result.adversarial)], TARGET)[0][0])
     assert after < before
     # the candidates and the final transcription (no room checks here), within budget
@@ -68,9 +71,13 @@ def test_evo_batched_and_one_at_a_time_agree_on_a_fixed_seed():
     victim = _victim()
     waves = _waves((9000, 12000))
     cfg = EvolutionaryAttackConfig(queries=8 * 3, population=8, rooms_per_check=0)
-    batched = evolutionary_attack(victim, waves, TARGET, [], cfg, [5, 6], torch.device("cpu"))
+    batched = evolutionary_attack(
+        AttackJob(victim, waves, TARGET, [], [5, 6], torch.device("cpu")), cfg
+    )
     for i, w in enumerate(waves):
-        alone = evolutionary_attack(victim, [w], TARGET, [], cfg, [5 + i], torch.device("cpu"))
+        alone = evolutionary_attack(
+            AttackJob(victim, [w], TARGET, [], [5 + i], torch.device("cpu")), cfg
+        )
         np.testing.assert_allclose(batched[i].adversarial, alone[0].adversarial, atol=1e-4)
 
 
@@ -78,15 +85,18 @@ def test_evo_records_skips_and_refuses_bad_settings():
     victim = _victim()
     waves = [np.zeros(12000, np.float32), 0.1 * np.ones(3000, np.float32)]
     cfg = EvolutionaryAttackConfig(queries=8, population=8, rooms_per_check=0)
-    silent, short = evolutionary_attack(victim, waves, TARGET, [], cfg, [1, 2], torch.device("cpu"))
+    silent, short = evolutionary_attack(
+        AttackJob(victim, waves, TARGET, [], [1, 2], torch.device("cpu")), cfg
+    )
     assert silent.skipped == "silent input" and short.skipped.startswith("too short")
     assert silent.queries == 0
     with pytest.raises(ValueError, match="population must be even"):
         evolutionary_attack(
-            victim, _waves(), TARGET, [], EvolutionaryAttackConfig(population=7), [0], "cpu"
+            AttackJob(victim, _waves(), TARGET, [], [0], "cpu"),
+            EvolutionaryAttackConfig(population=7),
         )
     with pytest.raises(ValueError, match="outside the recogniser alphabet"):
-        evolutionary_attack(victim, _waves(), "open door 2", [], cfg, [0], "cpu")
+        evolutionary_attack(AttackJob(victim, _waves(), "open door 2", [], [0], "cpu"), cfg)
 
 
 def test_the_composite_passes_gradients_through_the_enhancer():
@@ -155,7 +165,7 @@ def test_evo_keeps_the_snr_budget_and_counts_every_room_play_as_a_query():
         queries=200, population=8, init_level=0.5, snr_db=10.0, rooms_per_query=2,
         rooms_per_check=2,
     )  # fmt: skip
-    results = evolutionary_attack(victim, waves, TARGET, rooms, cfg, [1, 2], "cpu")
+    results = evolutionary_attack(AttackJob(victim, waves, TARGET, rooms, [1, 2], "cpu"), cfg)
     for wave, res in zip(waves, results, strict=True):
         assert 10.0 <= snr_db(wave, res.adversarial) < 10.5
         # each generation: 8 candidates and the re-scored elite in 2 rooms; then the final
@@ -169,5 +179,8 @@ def test_evo_room_expectation_is_deterministic_given_the_seed():
     waves = _waves((9000,))
     rooms = [np.array([1.0, 0.0, 0.3], dtype=np.float32), np.array([1.0], dtype=np.float32)]
     cfg = EvolutionaryAttackConfig(queries=100, population=8, rooms_per_query=2)
-    a, b = (evolutionary_attack(victim, waves, TARGET, rooms, cfg, [4], "cpu")[0] for _ in "ab")
+    a, b = (
+        evolutionary_attack(AttackJob(victim, waves, TARGET, rooms, [4], "cpu"), cfg)[0]
+        for _ in "ab"
+    )
     np.testing.assert_array_equal(a.adversarial, b.adversarial)

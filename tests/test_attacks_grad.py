@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from advspeech.asr import CTCRecognizer, build_asr
-from advspeech.attacks.common import bandpass, db_x, play_in_rooms
+from advspeech.attacks.common import AttackJob, bandpass, db_x, play_in_rooms
 from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
 from advspeech.torchutil import seed_everything
 
@@ -69,13 +69,15 @@ def test_a_few_steps_lower_the_ctc_loss_to_the_target():
 
     before = target_loss(waves[0])
     result = robust_ota_attack(
-        rec,
-        waves,
-        "open the door",
-        [np.array([1.0], dtype=np.float32)],
+        AttackJob(
+            rec,
+            waves,
+            "open the door",
+            [np.array([1.0], dtype=np.float32)],
+            [0],
+            torch.device("cpu"),
+        ),
         cfg,
-        [0],
-        torch.device("cpu"),
     )[0]
     assert result.adversarial.shape == waves[0].shape
     assert target_loss(result.adversarial) < before
@@ -94,11 +96,11 @@ def test_batched_and_one_at_a_time_agree_on_a_fixed_seed():
     )
     rooms = _rooms()
     batched = robust_ota_attack(
-        rec, waves, "open the door", rooms, cfg, [10, 11, 12], torch.device("cpu")
+        AttackJob(rec, waves, "open the door", rooms, [10, 11, 12], torch.device("cpu")), cfg
     )
     for i, w in enumerate(waves):
         alone = robust_ota_attack(
-            rec, [w], "open the door", rooms, cfg, [10 + i], torch.device("cpu")
+            AttackJob(rec, [w], "open the door", rooms, [10 + i], torch.device("cpu")), cfg
         )[0]
         # float noise of differently padded FFTs; the peak bound's scale carries it to
         # every sample of a row (values are ~0.1)
@@ -115,7 +117,7 @@ def test_too_short_and_silent_inputs_are_recorded_skips():
         0.1 * np.random.default_rng(0).standard_normal(12000).astype(np.float32),
     ]
     silent, short, normal = robust_ota_attack(
-        rec, waves, "open the door", _rooms(), cfg, [1, 2, 3], torch.device("cpu")
+        AttackJob(rec, waves, "open the door", _rooms(), [1, 2, 3], torch.device("cpu")), cfg
     )
     assert silent.skipped == "silent input" and short.skipped.startswith("too short")
     assert not normal.skipped and normal.steps == 2
@@ -125,13 +127,15 @@ def test_too_short_and_silent_inputs_are_recorded_skips():
 def test_target_outside_the_alphabet_is_refused():
     with pytest.raises(ValueError, match="outside the recogniser alphabet"):
         robust_ota_attack(
-            _recognizer(),
-            [np.zeros(8000, np.float32)],
-            "open door 2",
-            _rooms(),
+            AttackJob(
+                _recognizer(),
+                [np.zeros(8000, np.float32)],
+                "open door 2",
+                _rooms(),
+                [0],
+                torch.device("cpu"),
+            ),
             RobustAttackConfig(steps=1),
-            [0],
-            torch.device("cpu"),
         )
 
 
@@ -178,13 +182,15 @@ def test_success_needs_a_majority_and_stopping_needs_the_stop_fraction(
     )
     wave = 0.1 * np.random.default_rng(3).standard_normal(8000).astype(np.float32)
     (result,) = robust_ota_attack(
-        _ScriptedRecognizer(share, "open the door"),
-        [wave],
-        "open the door",
-        _rooms(4),
+        AttackJob(
+            _ScriptedRecognizer(share, "open the door"),
+            [wave],
+            "open the door",
+            _rooms(4),
+            [5],
+            torch.device("cpu"),
+        ),
         cfg,
-        [5],
-        torch.device("cpu"),
     )
     assert (result.steps, result.success) == (steps, success)
     # +1: the final digital transcription
@@ -208,18 +214,20 @@ def test_stop_checks_must_pass_in_a_row():
     wave = 0.1 * np.random.default_rng(3).standard_normal(8000).astype(np.float32)
     rec = _AlternatingRecognizer("open the door")
     (result,) = robust_ota_attack(
-        rec, [wave], "open the door", _rooms(), cfg, [5], torch.device("cpu")
+        AttackJob(rec, [wave], "open the door", _rooms(), [5], torch.device("cpu")), cfg
     )
     # checks at 4, 12, 20 pass, 8 and 16 fail: never two in a row, so no early stop
     assert result.steps == 20 and rec.checks == 5 + 1  # + the digital transcription
     (once,) = robust_ota_attack(
-        _AlternatingRecognizer("open the door"),
-        [wave],
-        "open the door",
-        _rooms(),
+        AttackJob(
+            _AlternatingRecognizer("open the door"),
+            [wave],
+            "open the door",
+            _rooms(),
+            [5],
+            torch.device("cpu"),
+        ),
         RobustAttackConfig(steps=20, check_every=4, check_rooms=4, linf=0.1),
-        [5],
-        torch.device("cpu"),
     )
     assert once.steps == 4
 
@@ -246,13 +254,15 @@ def test_a_stopped_example_is_left_out_of_the_batch_and_the_rest_run_on_unchange
     waves = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (8000, 12000, 10000)]
     cfg = RobustAttackConfig(steps=12, check_every=4, check_rooms=2, linf=0.1)
     rooms, seeds = _rooms(), [20, 21, 22]
-    batched = robust_ota_attack(rec, waves, "open the door", rooms, cfg, seeds, torch.device("cpu"))
+    batched = robust_ota_attack(
+        AttackJob(rec, waves, "open the door", rooms, seeds, torch.device("cpu")), cfg
+    )
     assert [r.steps for r in batched] == [4, 12, 12]
     k = cfg.ota.rooms_per_step  # the stopped example costs nothing after its last step
     assert rec.rows_per_step == [3 * k] * 4 + [2 * k] * 8
     for i, w in enumerate(waves):
         (alone,) = robust_ota_attack(
-            rec, [w], "open the door", rooms, cfg, [seeds[i]], torch.device("cpu")
+            AttackJob(rec, [w], "open the door", rooms, [seeds[i]], torch.device("cpu")), cfg
         )
         np.testing.assert_allclose(
             batched[i].adversarial, alone.adversarial, atol=2e-4
@@ -270,7 +280,7 @@ def test_the_bound_holds_for_the_perturbation_as_played():
         steps=8, lr=0.05, linf=0.01, check_every=4, ota=OverTheAirConfig(rooms_per_step=2)
     )
     results = robust_ota_attack(
-        rec, waves, "open the door", _rooms(), cfg, [1, 2], torch.device("cpu")
+        AttackJob(rec, waves, "open the door", _rooms(), [1, 2], torch.device("cpu")), cfg
     )
     for wave, res in zip(waves, results, strict=True):
         played = res.adversarial - wave
@@ -308,7 +318,9 @@ def test_grad_examples_written_as_files_keep_the_snr_budget(tmp_path, snr_budget
     cfg = RobustAttackConfig(
         steps=6, lr=0.05, linf=0.9, snr_db=snr_budget, check_every=3, check_rooms=1
     )
-    results = robust_ota_attack(rec, waves, "open the door", _rooms(), cfg, [1, 2], "cpu")
+    results = robust_ota_attack(
+        AttackJob(rec, waves, "open the door", _rooms(), [1, 2], "cpu"), cfg
+    )
     for i, (wave, res) in enumerate(zip(waves, results, strict=True)):
         write_audio(tmp_path / f"{i}.wav", res.adversarial, 16000)
         written = read_audio(tmp_path / f"{i}.wav")[0][0]
@@ -323,5 +335,5 @@ def test_without_an_snr_budget_the_same_attack_is_louder():
     rec = _recognizer()
     wave = [0.05 * np.random.default_rng(5).standard_normal(9000).astype(np.float32)]
     cfg = RobustAttackConfig(steps=6, lr=0.05, linf=0.9, check_every=3, check_rooms=1)
-    free = robust_ota_attack(rec, wave, "open the door", _rooms(), cfg, [1], "cpu")[0]
+    free = robust_ota_attack(AttackJob(rec, wave, "open the door", _rooms(), [1], "cpu"), cfg)[0]
     assert snr_db(wave[0], free.adversarial) < 10.0

@@ -9,6 +9,7 @@ import torch
 
 from advspeech.asr import CTCRecognizer, build_asr
 from advspeech.attacks.adaptive import DefendedRecognizer
+from advspeech.attacks.common import AttackJob
 from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
 from advspeech.defences import TRANSFORMS, build_transform
 from advspeech.defences.transforms import _align
@@ -117,7 +118,9 @@ def test_the_adaptive_attack_lowers_the_target_loss_through_mp3():
     identity_room = [np.array([1.0], np.float32)]
 
     def drop(recognizer):
-        (result,) = robust_ota_attack(recognizer, [wave], TARGET, identity_room, cfg, [1], "cpu")
+        (result,) = robust_ota_attack(
+            AttackJob(recognizer, [wave], TARGET, identity_room, [1], "cpu"), cfg
+        )
         assert result.steps == 30
 
         def loss(w):

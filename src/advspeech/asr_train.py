@@ -73,8 +73,12 @@ class Utterances:
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    gain_db: tuple[float, float] = (-6.0, 6.0)
-    reverb_prob: float = 0.3
+    """Training-time augmentation of the recogniser: a random gain and room on the
+    waveform, SpecAugment-style masks (Park et al. 2019) on its MFCCs."""
+
+    gain_db: tuple[float, float] = (-6.0, 6.0)  # uniform gain range per utterance
+    reverb_prob: float = 0.3  # chance that an utterance is played in a random room
+    # masks per utterance and their maximum widths (MFCC coefficients, frames)
     freq_masks: int = 2
     freq_mask_width: int = 4
     time_masks: int = 2

@@ -66,3 +66,18 @@ def local_gpu_per_job(device: str, dev_root: str = "/dev") -> int:
         return 0
     root = Path(dev_root)
     return int((root / "nvidiactl").exists() or (root / "nvidia0").exists())
+
+
+def training_run(job) -> dict:
+    """The arguments every training rule passes alike to its ``fit_*`` function, from a
+    Snakemake job (``snakemake`` in a script): the model it starts from (``input.init``,
+    fine-tuning only), where the weights and the history go, the resumable state, the
+    device and the seed."""
+    return {
+        "init_model": job.input.get("init"),
+        "out_model": job.output.model,
+        "out_history": job.output.history,
+        "state_path": job.params.state,
+        "device": job.params.device,
+        "seed": job.params.seed,
+    }

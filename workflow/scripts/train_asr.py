@@ -1,7 +1,7 @@
 """Train the victim recogniser (ds) or fine-tune its adversarially trained twin (ds_advt)."""
 
 from advspeech.asr_train import fit_recognizer
-from advspeech.runtime import rule_logging
+from advspeech.runtime import rule_logging, training_run
 from advspeech.torchutil import set_threads
 
 with rule_logging(snakemake.log[0]) as log:
@@ -18,11 +18,6 @@ with rule_logging(snakemake.log[0]) as log:
         },
         dev_manifests={"clean_path": [inp.dev_clean], "noisy_path": [inp.dev_noisy]},
         rir_manifest=inp.rirs,
-        out_model=snakemake.output.model,
-        out_history=snakemake.output.history,
-        state_path=snakemake.params.state,
-        device=snakemake.params.device,
-        seed=snakemake.params.seed,
-        init_model=inp.get("init"),
+        **training_run(snakemake),
     )
     log.info("done: %s", meta)

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from advspeech.asr import Recognizer, greedy_decode, pad_batch
 from advspeech.attacks import ATTACKS
+from advspeech.attacks.common import AttackJob
 from advspeech.dsp import snr_db
 from advspeech.io import unskipped
 from advspeech.se.apply import overlap_add_enhance
@@ -142,7 +143,7 @@ def adaptive_sweep(
     rows = []
     for budget in tqdm(budgets, desc=f"adaptive {attack} budgets"):
         cfg = dataclasses.replace(base, snr_db=float(budget))
-        results = entry.run(recognizer, waves, target, identity_room, cfg, seeds, device)
+        results = entry.run(AttackJob(recognizer, waves, target, identity_room, seeds, device), cfg)
         for utt, wave, res in zip(utt_ids, waves, results, strict=True):
             rows.append(
                 {

@@ -10,7 +10,7 @@ differentiates through it; ``evo`` and the over-the-air evaluation only play thr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -80,9 +80,22 @@ def db_x(v: np.ndarray, x: np.ndarray) -> float:
     return float(20 * np.log10(max(np.max(np.abs(v)), 1e-12)) - 20 * np.log10(np.max(np.abs(x))))
 
 
-AttackBatch = Callable[..., list[AttackResult]]
-"""``f(recognizer, waves, target, rirs, cfg, seeds, device)``: attack a batch of
-utterances that can all be attacked (the signature of every registered attack)."""
+@dataclass(frozen=True)
+class AttackJob:
+    """A batch of utterances to attack towards one target phrase: what every registered
+    attack receives, with its settings, as ``run(job, cfg)``."""
+
+    recognizer: Recognizer
+    waves: Sequence[np.ndarray]  # each of its own length
+    target: str
+    rirs: Sequence[np.ndarray]  # attack rooms' impulse responses
+    seeds: Sequence[int]  # one random stream per utterance
+    device: torch.device | str
+
+
+AttackBatch = Callable[[AttackJob, object], list[AttackResult]]
+"""``run(job, cfg)``: attack every utterance of ``job``, one result each, in order (the
+signature of every registered attack)."""
 
 
 @dataclass(frozen=True)
@@ -94,47 +107,24 @@ class Attack:
     config: Callable[[dict], object]
 
 
-@dataclass(frozen=True)
-class AttackJob:
-    """A batch of utterances that can all be attacked, as an attack's batch function
-    receives it from :func:`attack_unskipped`."""
-
-    recognizer: Recognizer
-    waves: list[np.ndarray]  # float32, each of its own length
-    target: str
-    rirs: Sequence[np.ndarray]  # attack rooms' impulse responses
-    seeds: list[int]  # one random stream per utterance
-    device: torch.device
-
-
-def attack_unskipped(
-    attack_batch: Callable[[AttackJob, object], list[AttackResult]],
-    recognizer: Recognizer,
-    waves: Sequence[np.ndarray],
-    target: str,
-    rirs: Sequence[np.ndarray],
-    cfg: object,
-    seeds: Sequence[int],
-    device: torch.device,
-) -> list[AttackResult]:
+def attack_unskipped(attack_batch: AttackBatch, job: AttackJob, cfg: object) -> list[AttackResult]:
     """Record a skip (input returned unchanged) for every utterance :func:`skip_reason`
-    refuses and run ``attack_batch(job, cfg)`` on the rest, keeping the input order."""
-    reasons = [skip_reason(recognizer, w, target) for w in waves]
+    refuses and run ``attack_batch`` on the rest, keeping the input order: the batch
+    function sees only utterances it can attack, as float32 arrays, on a torch device."""
+    reasons = [skip_reason(job.recognizer, w, job.target) for w in job.waves]
     todo = [i for i, r in enumerate(reasons) if not r]
     results: list[AttackResult | None] = [
         AttackResult(np.asarray(w, dtype=np.float32), 0, 0, 0.0, False, False, r) if r else None
-        for w, r in zip(waves, reasons, strict=True)
+        for w, r in zip(job.waves, reasons, strict=True)
     ]
     if todo:
-        job = AttackJob(
-            recognizer=recognizer,
-            waves=[np.asarray(waves[i], dtype=np.float32) for i in todo],
-            target=target,
-            rirs=rirs,
-            seeds=[seeds[i] for i in todo],
-            device=device,
+        attackable = replace(
+            job,
+            waves=[np.asarray(job.waves[i], dtype=np.float32) for i in todo],
+            seeds=[job.seeds[i] for i in todo],
+            device=torch.device(job.device),
         )
-        attacked = attack_batch(job, cfg)
+        attacked = attack_batch(attackable, cfg)
         for i, res in zip(todo, attacked, strict=True):
             results[i] = res
     return results

@@ -146,25 +146,17 @@ class _MFCCDistance:
         return (a - b).pow(2).mean(dim=(1, 2)).sqrt()
 
 
-def evolutionary_attack(
-    recognizer: Recognizer,
-    waves: Sequence[np.ndarray],
-    target: str,
-    rirs: Sequence[np.ndarray],
-    cfg: EvolutionaryAttackConfig,
-    seeds: Sequence[int],
-    device: torch.device,
-) -> list[AttackResult]:
+def evolutionary_attack(job: AttackJob, cfg: EvolutionaryAttackConfig) -> list[AttackResult]:
     """Attack a batch of utterances with forward queries only (see module docstring)."""
-    check_in_alphabet(target, "target phrase")
+    check_in_alphabet(job.target, "target phrase")
     if cfg.population < 2 or cfg.population % 2:
         raise ValueError(f"evo attack: population must be even and >= 2, got {cfg.population}")
-    if not hasattr(recognizer, "log_probs"):
+    if not hasattr(job.recognizer, "log_probs"):
         raise TypeError(
-            f"{type(recognizer).__name__} exposes no output scores (log_probs); "
+            f"{type(job.recognizer).__name__} exposes no output scores (log_probs); "
             "the evo attack queries transcripts and CTC scores"
         )
-    return attack_unskipped(_evolve_batch, recognizer, waves, target, rirs, cfg, seeds, device)
+    return attack_unskipped(_evolve_batch, job, cfg)
 
 
 class _Search:

@@ -76,33 +76,19 @@ class RobustAttackConfig:
 
 
 def robust_ota_attack(
-    recognizer: Recognizer,
-    waves: Sequence[np.ndarray],
-    target: str,
-    rirs: Sequence[np.ndarray],
+    job: AttackJob,
     cfg: RobustAttackConfig,
-    seeds: Sequence[int],
-    device: torch.device,
     on_check: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[AttackResult]:
     """Attack a batch of utterances at once (see module docstring). ``on_check(step,
     adversarial)``, if given, sees the (batch, samples) adversarial signals, padded, at
     every check: a budget curve from one run (bench/attack_budget_curve.py)."""
-    check_in_alphabet(target, "target phrase")
-    if not recognizer.differentiable:
+    check_in_alphabet(job.target, "target phrase")
+    if not job.recognizer.differentiable:
         raise TypeError("the grad attack needs a differentiable recogniser")
-    if not rirs:
+    if not job.rirs:
         raise ValueError("the grad attack needs at least one attack room impulse response")
-    return attack_unskipped(
-        partial(_attack_batch, on_check=on_check),
-        recognizer,
-        waves,
-        target,
-        rirs,
-        cfg,
-        seeds,
-        device,
-    )
+    return attack_unskipped(partial(_attack_batch, on_check=on_check), job, cfg)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from advspeech import SAMPLE_RATE
 from advspeech.asr import Recognizer
 from advspeech.attacks import ATTACKS
-from advspeech.attacks.common import db_x
+from advspeech.attacks.common import AttackJob, db_x
 from advspeech.dsp import snr_db
 from advspeech.io import read_audio, write_audio
 from advspeech.seeding import stable_seed
@@ -65,7 +65,7 @@ def run_attack(
         part = clean.iloc[start : start + batch_size]
         waves = [read_audio(p)[0][0] for p in part["clean_path"]]
         seeds = [stable_seed(seed, "attack", u) for u in part["utt_id"]]
-        results = entry.run(recognizer, waves, target, rirs, settings, seeds, device)
+        results = entry.run(AttackJob(recognizer, waves, target, rirs, seeds, device), settings)
         for row, wave, res in zip(part.itertuples(index=False), waves, results, strict=True):
             dest = out_dir / f"{row.utt_id}.wav"
             write_audio(dest, res.adversarial, SAMPLE_RATE)

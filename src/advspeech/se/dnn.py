@@ -59,15 +59,18 @@ class DNNEnhancer(nn.Module):
         self.register_buffer("out_mean", torch.zeros(bins))
         self.register_buffer("out_std", torch.ones(bins))
 
+    def _frames(self) -> dict:
+        """The STFT's framing, shared by analysis and synthesis (perfect reconstruction
+        needs them equal)."""
+        return {
+            "n_fft": self.cfg.n_fft,
+            "hop_length": self.cfg.hop_length,
+            "window": self.window,
+            "center": True,
+        }
+
     def _stft(self, wave: torch.Tensor) -> torch.Tensor:
-        return torch.stft(
-            wave,
-            self.cfg.n_fft,
-            self.cfg.hop_length,
-            window=self.window,
-            center=True,
-            return_complex=True,
-        )
+        return torch.stft(wave, **self._frames(), return_complex=True)
 
     @staticmethod
     def _lps(spec: torch.Tensor) -> torch.Tensor:
@@ -115,14 +118,7 @@ class DNNEnhancer(nn.Module):
     def forward(self, noisy: torch.Tensor) -> torch.Tensor:
         magnitude, spec = self.enhanced_magnitude(noisy)
         enhanced = torch.polar(magnitude, torch.angle(spec))
-        return torch.istft(
-            enhanced,
-            self.cfg.n_fft,
-            self.cfg.hop_length,
-            window=self.window,
-            center=True,
-            length=noisy.shape[-1],
-        )
+        return torch.istft(enhanced, **self._frames(), length=noisy.shape[-1])
 
     def loss(self, noisy: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
         pred, _, _ = self._predict_normalised(noisy)
