@@ -4,8 +4,10 @@ Each variant (``--variant NAME key=value ...``, over ``se.models.<model>`` and
 ``se.train`` of config.yaml) is trained exactly as the ``train_se`` rule would, on the
 train mixtures of a finished workflow run with early stopping on the dev loss, in its
 own process (``--jobs`` at a time, one thread each), then applied to every *dev*
-mixture. Printed side by side: PESQ, STOI and SNR, and each variant's paired difference
-to the first one with a 95 % interval over utterances. A tuning tool: it reads train and
+mixture and to each mixture's clean utterance. Printed side by side: PESQ, STOI and SNR
+on the mixtures, PESQ and STOI of the clean utterances through the model (against
+themselves: the benign control), and each variant's paired difference to the first one
+with a 95 % interval over utterances. A tuning tool: it reads train and
 dev data only and refuses ``--split test``.
 
     .venv/bin/python bench/se_selection_dev.py --workdir DIR --model waveunet \\
@@ -102,6 +104,13 @@ def main() -> None:
             enhance_signal(model, torch.from_numpy(n), segment, "cpu").numpy() for _, n in pairs
         ]
         results[name] = pesq_stoi_snr([c for c, _ in pairs], outputs, args.jobs)
+        # the benign control: each dev utterance's clean signal through the model, scored
+        # against itself (a defence must leave clean speech clean)
+        through = [
+            enhance_signal(model, torch.from_numpy(c), segment, "cpu").numpy() for c, _ in pairs
+        ]
+        clean_scores = pesq_stoi_snr([c for c, _ in pairs], through, args.jobs)
+        results[name] |= {f"clean_{m}": clean_scores[m] for m in ("pesq", "stoi")}
     first = args.variant[0][0]
     for name, *pairs_ in args.variant:
         row = {"variant": name, "settings": " ".join(pairs_), "mixtures": len(pairs)}
@@ -118,7 +127,7 @@ def main() -> None:
             f"{name:>16}: "
             + "  ".join(
                 f"{m.upper()} {row[m]:.3f} ({row[f'{m}_vs_{first}']:+.3f} [{row[f'{m}_low']:+.3f}, {row[f'{m}_high']:+.3f}])"
-                for m in ("pesq", "stoi", "snr")
+                for m in ("pesq", "stoi", "snr", "clean_pesq", "clean_stoi")
             ),
             flush=True,
         )

@@ -89,7 +89,7 @@ class WaveUNet(nn.Module):
         self.gates = nn.ModuleDict()
         for level in range(1, cfg.layers + 1):  # 1 = next to the bottleneck
             i = cfg.layers - level  # encoder index of the skip
-            in_ch = ch[i + 2] if level == 1 else ch[i + 2]
+            in_ch = ch[i + 2]  # the bottleneck (level 1) or the level below
             skip_ch = ch[i + 1]
             self.up.append(
                 nn.Conv1d(in_ch + skip_ch, ch[i + 1], cfg.up_kernel, padding=cfg.up_kernel // 2)
