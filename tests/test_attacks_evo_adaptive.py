@@ -184,25 +184,3 @@ def test_evo_room_expectation_is_deterministic_given_the_seed():
         for _ in "ab"
     )
     np.testing.assert_array_equal(a.adversarial, b.adversarial)
-
-
-@pytest.mark.parametrize(("rooms_after_digital", "generations"), [(0, 1), (2, 2)])
-def test_evo_room_phase_continues_a_digital_success_in_rooms(
-    monkeypatch, rooms_after_digital, generations
-):
-    import advspeech.attacks.evo as evo
-
-    # a victim that hears the target in every signal: the first generation succeeds
-    # digitally, and with rooms_after_digital the search goes on for one generation in
-    # the rooms (candidates and the re-scored elite in each), where it succeeds again
-    monkeypatch.setattr(
-        evo, "query", lambda recognizer, signals, target: (torch.zeros(len(signals)), [target] * len(signals))
-    )  # fmt: skip
-    rooms = [np.array([1.0, 0.0, 0.3], dtype=np.float32), np.array([1.0], dtype=np.float32)]
-    cfg = EvolutionaryAttackConfig(
-        queries=1000, population=8, rooms_per_check=0, rooms_after_digital=rooms_after_digital
-    )
-    (res,) = evolutionary_attack(AttackJob(_victim(), _waves(), TARGET, rooms, [1], "cpu"), cfg)
-    assert res.steps == generations
-    room_queries = (8 + 1) * rooms_after_digital if rooms_after_digital else 0
-    assert res.queries == 8 + room_queries + 1  # + the final transcription

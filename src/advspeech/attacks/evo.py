@@ -81,10 +81,6 @@ class EvolutionaryAttackConfig:
     # elite) in this many distinct attack rooms with recording noise, and the fitness is
     # the mean over them; 0 scores the digital signal only
     rooms_per_query: int = 0
-    # a second phase for searches whose elite has reached the target digitally: the
-    # search continues from that elite with this many rooms a query (EOT) until its
-    # elite decodes in every room or the budget is spent (0: stop at the digital decode)
-    rooms_after_digital: int = 0
     noise_std: float = 0.002
 
 
@@ -184,7 +180,6 @@ class _Search:
         self.queries = 0
         self.generations = 0
         self.done = False
-        self.rooms_per_query = cfg.rooms_per_query
 
     def signal(self, log_env: torch.Tensor, cfg: EvolutionaryAttackConfig) -> torch.Tensor:
         """The candidate files x + v (B, N): v within l_inf and the SNR budget."""
@@ -204,15 +199,14 @@ def _evolve_batch(job: AttackJob, cfg: EvolutionaryAttackConfig) -> list[AttackR
     searches = [_Search(w, cfg, s) for w, s in zip(job.waves, job.seeds, strict=True)]
     mfcc_distance = _MFCCDistance()
     rooms = [torch.as_tensor(np.asarray(r, dtype=np.float32)) for r in rirs]
+    per_generation = _queries_per_generation(cfg, len(rooms))
     # the budget covers the final file's transcription and room checks too
     reserve = 1 + min(cfg.rooms_per_check, len(rirs))
     while True:
         active = [
             s
             for s in searches
-            if not s.done
-            and s.queries + _queries_per_generation(cfg, s.rooms_per_query, len(rooms)) + reserve
-            <= cfg.queries
+            if not s.done and s.queries + per_generation + reserve <= cfg.queries
         ]
         if not active:
             break
@@ -234,12 +228,10 @@ def _evolve_batch(job: AttackJob, cfg: EvolutionaryAttackConfig) -> list[AttackR
     ]
 
 
-def _queries_per_generation(
-    cfg: EvolutionaryAttackConfig, rooms_per_query: int, n_rooms: int
-) -> int:
+def _queries_per_generation(cfg: EvolutionaryAttackConfig, n_rooms: int) -> int:
     """Signals the victim processes for one search in one generation: the population,
     and with rooms the elite too, each in every room."""
-    k = min(rooms_per_query, n_rooms)
+    k = min(cfg.rooms_per_query, n_rooms)
     return cfg.population if k == 0 else (cfg.population + 1) * k
 
 
@@ -253,10 +245,10 @@ def _generation(
 ) -> None:
     """Sample, query and score one generation of every active search, then update each
     search's elite, mutation scale and mean."""
+    k = min(cfg.rooms_per_query, len(rooms))
     half = cfg.population // 2
     candidates, noises, heard = [], [], []
     for s in active:
-        k = min(s.rooms_per_query, len(rooms))
         eps = torch.randn(half, *s.log_mean.shape, generator=s.gen)
         eps = torch.cat([eps, -eps])  # antithetic pairs halve the estimate's variance
         noises.append(eps)
@@ -270,7 +262,6 @@ def _generation(
     ctc, texts = query(recognizer, flat, target)  # one forward pass for everything
     offset = 0
     for s, files, eps, played in zip(active, candidates, noises, heard, strict=True):
-        k = min(s.rooms_per_query, len(rooms))
         rows = slice(offset, offset + len(played))
         offset += len(played)
         s.queries += len(played)
@@ -280,21 +271,6 @@ def _generation(
             s.elite_key = keys.pop()
             loss = loss[:-1]
         _update(s, keys, loss, eps, cfg)
-        if s.done and k == 0 and min(cfg.rooms_after_digital, len(rooms)) > 0:
-            _enter_room_phase(s, cfg)
-
-
-def _enter_room_phase(s: _Search, cfg: EvolutionaryAttackConfig) -> None:
-    """Continue a search whose elite decodes the target digitally, from that elite, with
-    fitness over ``rooms_after_digital`` rooms: the digital elite has no margin for a
-    room, and a search over rooms from the start finds no target at all (dev, E3)."""
-    s.done = False
-    s.rooms_per_query = cfg.rooms_after_digital
-    with torch.no_grad():
-        s.log_mean.copy_(s.elite)
-    # ranks the elite against its rivals in the rooms of the next generation
-    s.elite_key = (0.0, -1.0, -np.inf, -np.inf)
-    s.stale = 0
 
 
 def _play(
