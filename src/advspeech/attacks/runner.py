@@ -25,8 +25,8 @@ MANIFEST_COLUMNS = [
     "steps",
     "queries",
     "seconds",
-    "success",
-    "success_digital",
+    "success",  # Yakura's criterion in the attack's check rooms: the target in more than half
+    "success_digital",  # the written file decodes as the target without a room
     "snr_db",
     "linf_db",
     "clean_path",
