@@ -68,16 +68,16 @@ def local_gpu_per_job(device: str, dev_root: str = "/dev") -> int:
     return int((root / "nvidiactl").exists() or (root / "nvidia0").exists())
 
 
-def training_run(job) -> dict:
-    """The arguments every training rule passes alike to its ``fit_*`` function, from a
-    Snakemake job (``snakemake`` in a script): the model it starts from (``input.init``,
-    fine-tuning only), where the weights and the history go, the resumable state, the
-    device and the seed."""
+def training_run(smk) -> dict:
+    """The arguments every training rule passes alike to its ``fit_*`` function, from
+    ``smk``, the Snakemake job (``snakemake`` in a script): the model it starts from
+    (``input.init``, fine-tuning only), where the weights and the history go, the
+    resumable state, the device and the seed."""
     return {
-        "init_model": job.input.get("init"),
-        "out_model": job.output.model,
-        "out_history": job.output.history,
-        "state_path": job.params.state,
-        "device": job.params.device,
-        "seed": job.params.seed,
+        "init_model": smk.input.get("init"),
+        "out_model": smk.output.model,
+        "out_history": smk.output.history,
+        "state_path": smk.params.state,
+        "device": smk.params.device,
+        "seed": smk.params.seed,
     }
