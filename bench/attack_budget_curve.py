@@ -48,6 +48,26 @@ def parse_overrides(items: list[str]) -> dict:
     return {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in items)}
 
 
+def print_query_curve(utt_ids, results, budget: int, out: str) -> None:
+    """evo's digital success against its query budget, from one run: a search stops at
+    its first exact decode and draws its own random stream, so under a smaller budget
+    ``q`` an utterance succeeds exactly when it succeeded here within ``q`` queries."""
+    table = pd.DataFrame(
+        {
+            "utt_id": list(utt_ids),
+            "queries": [r.queries for r in results],
+            "success_digital": [bool(r.success_digital) for r in results],
+        }
+    )
+    path = Path(out).with_name(Path(out).stem + "_queries.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False)
+    print(f"digital success against the query budget ({path}):")
+    for q in range(budget // 6, budget + 1, budget // 6):
+        hits = table["success_digital"] & (table["queries"] <= q)
+        print(f"  <= {q:6d} queries: {100 * hits.mean():5.1f} % ({int(hits.sum())}/{len(table)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
@@ -113,6 +133,7 @@ def main() -> None:
         on_check(settings["queries"], padded)
         digital = np.mean([r.success_digital for r in results])
         print(f"evo: exact target digitally on {100 * digital:.1f} % of utterances", flush=True)
+        print_query_curve(clean["utt_id"], results, settings["queries"], args.out)
     # the split's own held-out rooms (the train split has none held out: dev rooms)
     held_out = pd.read_csv(
         f"results/data/rirs/{'dev' if args.split == 'train' else args.split}.csv"
