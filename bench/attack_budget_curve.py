@@ -63,7 +63,8 @@ def print_query_curve(utt_ids, results, budget: int, out: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)
     print(f"digital success against the query budget ({path}):")
-    for q in range(budget // 6, budget + 1, budget // 6):
+    step = max(1, budget // 6)
+    for q in [*range(step, budget, step), budget]:
         hits = table["success_digital"] & (table["queries"] <= q)
         print(f"  <= {q:6d} queries: {100 * hits.mean():5.1f} % ({int(hits.sum())}/{len(table)})")
 
