@@ -7,7 +7,8 @@ own process (``--jobs`` at a time, one thread each), then applied to every *dev*
 mixture and to each mixture's clean utterance. Printed side by side: PESQ, STOI and SNR
 on the mixtures, PESQ and STOI of the clean utterances through the model (against
 themselves: the benign control), and each variant's paired difference to the first one
-with a 95 % interval over utterances. A tuning tool: it reads train and
+with a 95 % interval over utterances. A variant whose model file in ``--out`` was trained
+with the same settings is reused, not retrained (delete the file to retrain). A tuning tool: it reads train and
 dev data only and refuses ``--split test``.
 
     .venv/bin/python bench/se_selection_dev.py --workdir DIR --model waveunet \\
@@ -17,6 +18,7 @@ dev data only and refuses ``--split test``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields
@@ -39,8 +41,23 @@ REPO = Path(__file__).resolve().parents[1]
 TRAIN_KEYS = {f.name for f in fields(SETrainConfig)}
 
 
+def trained_before(out: str, model: str, model_cfg: dict, train_cfg: dict) -> bool:
+    """Whether ``out`` holds a finished training of exactly these settings."""
+    history = Path(out.replace(".pt", ".history.json"))
+    if not (Path(out).exists() and history.exists()):
+        return False
+    meta = json.loads(history.read_text()).get("meta", {})
+    return (meta.get("name"), meta.get("model"), meta.get("train")) == (
+        model,
+        model_cfg,
+        train_cfg,
+    )
+
+
 def train_variant(job: tuple) -> str:
     name, model, model_cfg, train_cfg, out, seed = job
+    if trained_before(out, model, model_cfg, train_cfg):
+        return f"{name} (reused {out})"
     set_threads(1)
     fit_enhancer(
         name=model,

@@ -208,6 +208,36 @@ def test_l1_stft_loss_is_zero_for_a_perfect_estimate_and_grows_with_the_error():
     ) == pytest.approx(float(multi_resolution_stft_loss(clean + 0.01 * noise, clean)), rel=0.05)
 
 
+def test_log_floor_ignores_inaudible_error_and_is_scale_free():
+    gen = torch.Generator().manual_seed(0)
+    clean = 0.05 * torch.randn(2, 8192, generator=gen)
+    clean[:, :4096] = 0.0  # digital silence, as in the embedded TTS speech
+    hiss = torch.zeros_like(clean)
+    hiss[:, :4096] = 1e-5 * torch.randn(2, 4096, generator=gen)  # ~ -74 dB re the speech
+    speech_error = 0.01 * torch.randn(2, 8192, generator=gen)  # -14 dB, on the speech
+    speech_error[:, :4096] = 0.0
+
+    def cost(error: torch.Tensor, floor: float | None) -> float:
+        return float(multi_resolution_stft_loss(clean + error, clean, floor))
+
+    # the absolute 1e-5 floor charges the inaudible hiss more than the audible error
+    assert cost(hiss, None) > 2 * cost(speech_error, None)
+    # floored 60 dB below the speech, the hiss is nearly free and the audible error costs
+    # what it did
+    assert cost(hiss, 60.0) < 0.2 * cost(speech_error, 60.0)
+    assert cost(speech_error, 60.0) == pytest.approx(cost(speech_error, None), rel=0.05)
+    # the floor follows the reference's level, so the whole STFT term is scale-free
+    error = clean + speech_error
+    assert float(multi_resolution_stft_loss(10 * error, 10 * clean, 60.0)) == pytest.approx(
+        float(multi_resolution_stft_loss(error, clean, 60.0)), rel=1e-4
+    )
+
+
+def test_log_floor_needs_the_stft_loss():
+    with pytest.raises(ValueError, match="log_floor_db"):
+        build_se("waveunet", {**TINY["waveunet"], "loss": "mse", "log_floor_db": 60})
+
+
 def test_unknown_loss_is_refused_naming_the_key():
     with pytest.raises(ValueError, match="loss 'sisnr'"):
         build_se("waveunet", {**TINY["waveunet"], "loss": "sisnr"})

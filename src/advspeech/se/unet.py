@@ -29,6 +29,12 @@ class WaveUNetConfig:
     # and its first convolutions see unit-scale inputs instead of speech at -25 dBFS,
     # where |x| ~ 0.05 and the tanh noise estimate never leaves its linear range
     normalise_input: bool = False
+    # l1_stft only: floor of the log magnitudes, in dB below the clean reference's loudest
+    # bin (per example and resolution); None: an absolute floor of 1e-5. The embedded TTS
+    # speech has digitally silent stretches, and with the absolute floor the bins more
+    # than ~60 dB below the speech carried two thirds of the log-magnitude term: the model
+    # was trained to match inaudible detail instead of the speech (docs/experiments.md)
+    log_floor_db: float | None = None
     # U-Net_At only: which up-sampling levels (1 = the one next to the bottleneck) get an
     # attention gate, the attention width, and the key/value average-pool factor
     attention_levels: tuple[int, ...] = field(default_factory=tuple)
@@ -136,7 +142,10 @@ class WaveUNet(nn.Module):
         return speech[:, 0, :n]
 
     def loss(self, noisy: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-        return WAVEFORM_LOSSES[self.cfg.loss](self(noisy), clean)
+        estimate = self(noisy)
+        if self.cfg.loss == "l1_stft":
+            return l1_stft_loss(estimate, clean, self.cfg.log_floor_db)
+        return WAVEFORM_LOSSES[self.cfg.loss](estimate, clean)
 
 
 # (n_fft, hop) of the multi-resolution STFT loss: 16, 32 and 64 ms windows at 16 kHz
@@ -146,8 +155,15 @@ STFT_LOSS_RESOLUTIONS = ((256, 64), (512, 128), (1024, 256))
 L1_WEIGHT = 10.0
 
 
-def multi_resolution_stft_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-    """Mean over resolutions of spectral convergence + L1 of log magnitudes."""
+# the absolute floor of the log magnitudes (and the least a relative floor may be)
+LOG_FLOOR = 1e-5
+
+
+def multi_resolution_stft_loss(
+    estimate: torch.Tensor, clean: torch.Tensor, log_floor_db: float | None = None
+) -> torch.Tensor:
+    """Mean over resolutions of spectral convergence + L1 of log magnitudes, the logs
+    floored ``log_floor_db`` below each reference's loudest bin (None: at 1e-5)."""
     total = estimate.new_zeros(())
     for n_fft, hop in STFT_LOSS_RESOLUTIONS:
         window = torch.hann_window(n_fft, device=estimate.device)
@@ -156,13 +172,21 @@ def multi_resolution_stft_loss(estimate: torch.Tensor, clean: torch.Tensor) -> t
             for w in (estimate, clean)
         )
         convergence = torch.linalg.norm(ref - est) / torch.linalg.norm(ref).clamp_min(1e-8)
-        log_magnitude = F.l1_loss(torch.log(est + 1e-5), torch.log(ref + 1e-5))
+        floor = torch.full_like(ref[..., :1, :1], LOG_FLOOR)
+        if log_floor_db is not None:
+            peak = ref.amax(dim=(-2, -1), keepdim=True)
+            floor = (peak * 10 ** (-log_floor_db / 20)).clamp_min(LOG_FLOOR)
+        log_magnitude = F.l1_loss(torch.log(est + floor), torch.log(ref + floor))
         total = total + convergence + log_magnitude
     return total / len(STFT_LOSS_RESOLUTIONS)
 
 
-def l1_stft_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-    return L1_WEIGHT * F.l1_loss(estimate, clean) + multi_resolution_stft_loss(estimate, clean)
+def l1_stft_loss(
+    estimate: torch.Tensor, clean: torch.Tensor, log_floor_db: float | None = None
+) -> torch.Tensor:
+    return L1_WEIGHT * F.l1_loss(estimate, clean) + multi_resolution_stft_loss(
+        estimate, clean, log_floor_db
+    )
 
 
 WAVEFORM_LOSSES = {"mse": F.mse_loss, "l1_stft": l1_stft_loss}
@@ -176,6 +200,8 @@ def _waveunet_config(cfg: dict) -> WaveUNetConfig:
         raise ValueError(
             f"se.models.*.loss {cfg['loss']!r}: choose one of {sorted(WAVEFORM_LOSSES)}"
         )
+    if cfg.get("log_floor_db") is not None and cfg.get("loss", "mse") != "l1_stft":
+        raise ValueError("se.models.*.log_floor_db applies to loss l1_stft only")
     return WaveUNetConfig(**cfg)
 
 
