@@ -100,6 +100,7 @@ def test_shipped_configs_pass(path, tmp_path):
             "defences.adaptive.defences",
         ),
         ({"defences": {"table": ["none", "unet_at_clean"]}}, "defences.table"),
+        ({"se": {"models": {"unet_at": {"loss": "mse"}}}}, "se.models.unet_at.log_floor_db"),
     ],
 )
 def test_each_cross_key_rule_names_its_key(overrides, key):

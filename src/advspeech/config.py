@@ -25,6 +25,7 @@ def check_config(cfg: dict) -> None:
     _check_corpus(cfg)
     _check_noise(cfg)
     _check_defences(cfg)
+    _check_se_losses(cfg)
 
 
 def _check_ranges(cfg: dict) -> None:
@@ -40,6 +41,15 @@ def _check_ranges(cfg: dict) -> None:
         raise ConfigError("config key rirs.absorption: energy absorption must be <= 1")
     if cfg["data"]["min_seconds"] >= cfg["data"]["max_seconds"]:
         raise ConfigError("config keys data.min_seconds must be below data.max_seconds")
+
+
+def _check_se_losses(cfg: dict) -> None:
+    for name, model in cfg["se"]["models"].items():
+        if model.get("log_floor_db") is not None and model.get("loss", "mse") != "l1_stft":
+            raise ConfigError(
+                f"config key se.models.{name}.log_floor_db: applies to loss l1_stft only "
+                f"(loss is {model.get('loss', 'mse')!r})"
+            )
 
 
 def _check_corpus(cfg: dict) -> None:
