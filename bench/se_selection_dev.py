@@ -8,8 +8,8 @@ mixture and to each mixture's clean utterance. Printed side by side: PESQ, STOI 
 on the mixtures, PESQ and STOI of the clean utterances through the model (against
 themselves: the benign control), and each variant's paired difference to the first one
 with a 95 % interval over utterances. A variant whose model file in ``--out`` was trained
-with the same settings is reused, not retrained (delete the file to retrain). A tuning tool: it reads train and
-dev data only and refuses ``--split test``.
+with the same settings is reused, not retrained (delete the file to retrain). A tuning
+tool: it reads train and dev data only and refuses ``--split test``.
 
     .venv/bin/python bench/se_selection_dev.py --workdir DIR --model waveunet \\
         --variant l1_stft loss=l1_stft --variant mse loss=mse --variant l1_stft_lr5e-4 loss=l1_stft lr=0.0005
