@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -142,10 +143,7 @@ class WaveUNet(nn.Module):
         return speech[:, 0, :n]
 
     def loss(self, noisy: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-        estimate = self(noisy)
-        if self.cfg.loss == "l1_stft":
-            return l1_stft_loss(estimate, clean, self.cfg.log_floor_db)
-        return WAVEFORM_LOSSES[self.cfg.loss](estimate, clean)
+        return WAVEFORM_LOSSES[self.cfg.loss](self.cfg)(self(noisy), clean)
 
 
 # (n_fft, hop) of the multi-resolution STFT loss: 16, 32 and 64 ms windows at 16 kHz
@@ -172,7 +170,7 @@ def multi_resolution_stft_loss(
             for w in (estimate, clean)
         )
         convergence = torch.linalg.norm(ref - est) / torch.linalg.norm(ref).clamp_min(1e-8)
-        floor = torch.full_like(ref[..., :1, :1], LOG_FLOOR)
+        floor = LOG_FLOOR
         if log_floor_db is not None:
             peak = ref.amax(dim=(-2, -1), keepdim=True)
             floor = (peak * 10 ** (-log_floor_db / 20)).clamp_min(LOG_FLOOR)
@@ -189,7 +187,11 @@ def l1_stft_loss(
     )
 
 
-WAVEFORM_LOSSES = {"mse": F.mse_loss, "l1_stft": l1_stft_loss}
+# loss name -> the objective for a model config (a loss with options reads them there)
+WAVEFORM_LOSSES = {
+    "mse": lambda cfg: F.mse_loss,
+    "l1_stft": lambda cfg: partial(l1_stft_loss, log_floor_db=cfg.log_floor_db),
+}
 
 
 def _waveunet_config(cfg: dict) -> WaveUNetConfig:
