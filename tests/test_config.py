@@ -55,6 +55,18 @@ def test_shipped_configs_pass(path, tmp_path):
     check_config(merged(shipped, roots))
 
 
+def test_paper_config_trains_every_enhancer_with_its_own_settings():
+    """Config files merge key by key, so the default's small-budget per-model overrides
+    would otherwise reach the paper-scale run."""
+    paper = merged(yaml.safe_load((REPO / "configs/paper.yaml").read_text()))
+    train = paper["se"]["train"]
+    for model in ("dnn", "waveunet", "unet_at"):
+        settings = se_train_settings(paper, model, "noisy")
+        assert settings["segment"] == paper["se"]["segment"], model
+        for key in ("steps", "batch_size", "lr", "schedule"):
+            assert settings[key] == train[key], (model, key)
+
+
 @pytest.mark.parametrize(
     ("overrides", "key"),
     [
@@ -127,6 +139,14 @@ def test_se_settings_apply_the_per_model_override_to_that_model_only():
     advt = se_train_settings(cfg, "dnn", "advt")
     assert advt["alpha"] == DEFAULT["se"]["advt"]["alpha"]
     assert advt["segment"] == DEFAULT["se"]["segment"]
+
+
+def test_per_model_segment_sets_the_training_crop_of_that_model_only():
+    cfg = merged({"se": {"segment": 16384, "train": {"per_model": {"unet_at": {"segment": 8192}}}}})
+    assert se_train_settings(cfg, "unet_at", "noisy")["segment"] == 8192
+    assert se_train_settings(cfg, "waveunet", "noisy")["segment"] == 16384
+    # the adversarial fine-tuning keeps the enhancement window
+    assert se_train_settings(cfg, "unet_at", "advt")["segment"] == 16384
 
 
 def test_asr_and_attack_settings():

@@ -143,8 +143,10 @@ def se_train_settings(cfg: dict, se: str, training: str) -> dict:
         train = {k: v for k, v in cfg["se"]["train"].items() if k != "per_model"}
         return {
             **train,
-            **cfg["se"]["train"].get("per_model", {}).get(se, {}),
+            # the crop length; a per-model ``segment`` trains on shorter crops than the
+            # enhancement window (the models are convolutional and enhance any length)
             "segment": cfg["se"]["segment"],
+            **cfg["se"]["train"].get("per_model", {}).get(se, {}),
             "alpha": 1.0,
             "eps": 0.0,
         }
