@@ -29,7 +29,8 @@ waveform losses), :mod:`~advspeech.se.apply` (a model applied to whole utterance
   the cropped skip ``x_c`` as Eq. 4 describes. Attention is quadratic in time, so it is
   placed only at the lowest-resolution levels (``attention_levels``, counted from the
   bottleneck) and keys/values may be average-pooled (``kv_pool``); at the default
-  16384-sample segments and 8 layers the largest attention map is 128 x 128.
+  16384-sample segments, 10 layers and gates at levels 3-4 the largest attention map is
+  128 x 128.
 """
 
 from __future__ import annotations
