@@ -61,7 +61,7 @@ def dev_sample(split: str, count: int, seed: int) -> tuple[list, list, np.ndarra
 
 def curve(job: tuple) -> list[dict]:
     """Train one model to the largest multiple, scoring the kept weights at each."""
-    model_name, model_cfg, train_cfg, multiples, split, count, seed, out = job
+    model_name, model_cfg, train_cfg, window, multiples, split, count, seed, out = job
     set_threads(1)
     gen = seed_everything(seed)
     model = build_se(model_name, model_cfg)
@@ -95,8 +95,9 @@ def curve(job: tuple) -> list[dict]:
         kept = build_se(model_name, model_cfg)
         kept.load_state_dict(best["state_dict"])
         kept.eval()
-        enhanced = [enhance_signal(kept, torch.from_numpy(n), cfg.segment, "cpu") for n in noisy]
-        passed = [enhance_signal(kept, torch.from_numpy(c), cfg.segment, "cpu") for c in clean]
+        # enhanced as the workflow does, in se.segment windows (a model may train on shorter crops)
+        enhanced = [enhance_signal(kept, torch.from_numpy(n), window, "cpu") for n in noisy]
+        passed = [enhance_signal(kept, torch.from_numpy(c), window, "cpu") for c in clean]
         scores = pesq_stoi_snr(clean, [e.numpy() for e in enhanced])
         clean_scores = pesq_stoi_snr(clean, [p.numpy() for p in passed])
         rows.append(
@@ -166,7 +167,16 @@ def main() -> None:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     seed = config["seed"]
     jobs = [
-        (m, *model_settings(config, m), args.multiples, args.split, args.mixtures, seed, args.out)
+        (
+            m,
+            *model_settings(config, m),
+            config["se"]["segment"],
+            args.multiples,
+            args.split,
+            args.mixtures,
+            seed,
+            args.out,
+        )
         for m in args.models
     ]
     with ProcessPoolExecutor(args.jobs) as pool:
