@@ -14,8 +14,15 @@ file in ``--out`` was trained with the same settings is reused, not retrained (d
 file to retrain), and its per-mixture scores are cached beside it (``NAME.scores.csv``).
 A tuning tool: it reads train and dev data only and refuses ``--split test``.
 
+``--training advt`` selects the adversarial fine-tuning (``se.advt``, Eq. 6) instead:
+each variant starts from the workdir's noisy-trained model of the same architecture and
+learns from the train-split adversarial examples, as the ``train_se`` rule's ``advt``
+training does; variant keys then override ``se.advt``.
+
     .venv/bin/python bench/se_selection_dev.py --workdir DIR --model waveunet \\
         --variant l1_stft loss=l1_stft --variant mse loss=mse --variant l1_stft_lr5e-4 loss=l1_stft lr=0.0005
+    .venv/bin/python bench/se_selection_dev.py --workdir DIR --model unet_at --training advt \\
+        --variant default --variant clean2 clean_fraction=0.25
 """
 
 from __future__ import annotations
@@ -58,8 +65,11 @@ def trained_before(out: str, model: str, model_cfg: dict, train_cfg: dict) -> bo
 
 
 def train_variant(job: tuple) -> str:
-    name, model, model_cfg, train_cfg, out, seed = job
-    if trained_before(out, model, model_cfg, train_cfg):
+    name, model, model_cfg, train_cfg, out, seed, init, adversarial = job
+    stale = (
+        init is not None and Path(out).exists() and os.path.getmtime(out) < os.path.getmtime(init)
+    )
+    if trained_before(out, model, model_cfg, train_cfg) and not stale:
         return f"{name} (reused {out})"
     set_threads(1)
     fit_enhancer(
@@ -68,8 +78,8 @@ def train_variant(job: tuple) -> str:
         train_cfg=train_cfg,
         train_manifest="results/data/mix/train.csv",
         dev_manifest="results/data/mix/dev.csv",
-        adversarial_manifests=[],
-        init_model=None,
+        adversarial_manifests=adversarial,
+        init_model=init,
         out_model=out,
         out_history=out.replace(".pt", ".history.json"),
         state_path=out.replace(".pt", ".state.pt"),
@@ -109,6 +119,7 @@ def main() -> None:
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
     parser.add_argument("--model", default="waveunet")
     parser.add_argument("--variant", nargs="+", action="append", required=True)
+    parser.add_argument("--training", choices=["noisy", "advt"], default="noisy")
     parser.add_argument("--split", default="dev")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default="results/bench/se_selection_dev")
@@ -120,15 +131,27 @@ def main() -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     os.chdir(args.workdir)
     Path(args.out).mkdir(parents=True, exist_ok=True)
+    # as the train_se rule: advt fine-tunes the noisy-trained model on adversarial pairs
+    init, adversarial = None, []
+    if args.training == "advt":
+        init = f"results/models/se/{args.model}_noisy.pt"
+        adversarial = [
+            f"results/attacks/{attack}/ds/train/manifest.csv"
+            for attack in config["attacks"]["adversarial_training"]
+        ]
+        for path in [init, *adversarial]:
+            if not Path(path).exists():
+                parser.error(f"--training advt needs {path} in --workdir {args.workdir}")
     jobs = []
     for name, *pairs in args.variant:
         overrides = {k: yaml.safe_load(v) for k, v in (p.split("=", 1) for p in pairs)}
         model_cfg = {**config["se"]["models"][args.model]}
-        train_cfg = se_train_settings(config, args.model, "noisy")  # as the train_se rule
+        train_cfg = se_train_settings(config, args.model, args.training)
         for key, value in overrides.items():
             (train_cfg if key in TRAIN_KEYS else model_cfg)[key] = value
+        out = f"{args.out}/{name}.pt"
         jobs.append(
-            (name, args.model, model_cfg, train_cfg, f"{args.out}/{name}.pt", config["seed"])
+            (name, args.model, model_cfg, train_cfg, out, config["seed"], init, adversarial)
         )
     with ProcessPoolExecutor(args.jobs) as pool:
         for done in pool.map(train_variant, jobs):

@@ -65,6 +65,10 @@ def test_paper_config_trains_every_enhancer_with_its_own_settings():
         assert settings["segment"] == paper["se"]["segment"], model
         for key in ("steps", "batch_size", "lr", "schedule"):
             assert settings[key] == train[key], (model, key)
+        advt = se_train_settings(paper, model, "advt")
+        assert advt["segment"] == paper["se"]["segment"], model
+        for key in ("steps", "batch_size", "lr"):
+            assert advt[key] == paper["se"]["advt"][key], (model, key)
 
 
 @pytest.mark.parametrize(
@@ -145,8 +149,13 @@ def test_per_model_segment_sets_the_training_crop_of_that_model_only():
     cfg = merged({"se": {"segment": 16384, "train": {"per_model": {"unet_at": {"segment": 8192}}}}})
     assert se_train_settings(cfg, "unet_at", "noisy")["segment"] == 8192
     assert se_train_settings(cfg, "waveunet", "noisy")["segment"] == 16384
-    # the adversarial fine-tuning keeps the enhancement window
+    # the adversarial fine-tuning has its own per-model settings: the window by default
+    cfg["se"]["advt"]["per_model"] = {}
     assert se_train_settings(cfg, "unet_at", "advt")["segment"] == 16384
+    cfg["se"]["advt"]["per_model"] = {"unet_at": {"segment": 4096, "batch_size": 32}}
+    advt = se_train_settings(cfg, "unet_at", "advt")
+    assert (advt["segment"], advt["batch_size"]) == (4096, 32) and "per_model" not in advt
+    assert se_train_settings(cfg, "waveunet", "advt")["segment"] == 16384
 
 
 def test_asr_and_attack_settings():

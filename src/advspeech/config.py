@@ -138,7 +138,7 @@ def asr_train_settings(cfg: dict, asr: str) -> dict:
 def se_train_settings(cfg: dict, se: str, training: str) -> dict:
     """Training settings of one enhancement model. ``noisy``: plain training from
     ``se.train`` with ``se.train.per_model.<se>`` over it; ``advt``: Eq. 6 fine-tuning
-    from the noisy-trained model (``se.advt``)."""
+    from the noisy-trained model (``se.advt``, ``se.advt.per_model.<se>`` over it)."""
     if training == "noisy":
         train = {k: v for k, v in cfg["se"]["train"].items() if k != "per_model"}
         return {
@@ -150,7 +150,12 @@ def se_train_settings(cfg: dict, se: str, training: str) -> dict:
             "alpha": 1.0,
             "eps": 0.0,
         }
-    return {**cfg["se"]["advt"], "segment": cfg["se"]["segment"]}
+    advt = {k: v for k, v in cfg["se"]["advt"].items() if k != "per_model"}
+    return {
+        **advt,
+        "segment": cfg["se"]["segment"],
+        **cfg["se"]["advt"].get("per_model", {}).get(se, {}),
+    }
 
 
 def attack_settings(cfg: dict, attack: str) -> dict:
