@@ -143,6 +143,27 @@ def test_a_per_model_training_override_reruns_only_that_models_descendants(smoke
     }
 
 
+def test_a_per_model_fine_tuning_override_reruns_only_that_fine_tuned_model(smoke_run, tmp_path):
+    jobs = _planned_with(
+        smoke_run, tmp_path, {"se": {"advt": {"per_model": {"waveunet": {"segment": 2048}}}}}
+    )
+    # only U-Net_T_W is fine-tuned again (its noisy-trained start stays): its
+    # enhancements, scores, Table 3 and the clean-input table, its benign controls and
+    # the over-the-air trials through it
+    assert jobs == {
+        "train_se": 1,
+        "enhance": 3,
+        "score": 2,
+        "benign_wer": 4,
+        "controls": 1,
+        "quality_table": 2,
+        "over_the_air": 4,
+        "table4": 1,
+        "claims": 1,
+        "all": 1,
+    }
+
+
 def test_changing_the_advt_recogniser_eps_reruns_only_the_twin(smoke_run, tmp_path):
     jobs = _planned_with(smoke_run, tmp_path, {"asr": {"advt": {"eps": 0.01}}})
     # the twin is retrained, re-evaluated (with its benign controls), attacked again
