@@ -87,10 +87,10 @@ def test_eq6_loss_equals_its_definition():
     )
     assert float(
         adversarial_enhancement_loss(model, noisy, clean, alpha, eps).detach()
-    ) == pytest.approx(float(expected), rel=1e-5)
+    ) == pytest.approx(float(expected.detach()), rel=1e-5)
     assert float(
         adversarial_enhancement_loss(model, noisy, clean, 1.0, eps).detach()
-    ) == pytest.approx(float(model.loss(noisy, clean)))
+    ) == pytest.approx(float(model.loss(noisy, clean).detach()))
 
 
 @pytest.mark.parametrize("variant", sorted(TRAINABLE))
@@ -108,7 +108,7 @@ def test_training_steps_lower_the_loss(variant, tmp_path):
         x, y = pairs.sample(8, 2048, torch.Generator().manual_seed(0))
         model.fit_normalisation(x, y)
     fixed = pairs.fixed_batches(2048, 4, seed=3)
-    before = float(torch.stack([model.loss(x, y) for x, y in fixed]).mean())
+    before = float(torch.stack([model.loss(x, y).detach() for x, y in fixed]).mean())
     cfg = SETrainConfig(steps=30, batch_size=4, segment=2048, lr=3e-3, eval_every=10, patience=10)
     best, history = train_enhancer(
         model, pairs, pairs, cfg, torch.device("cpu"), gen, ResumableState(tmp_path / "s.pt", "x")
@@ -116,7 +116,7 @@ def test_training_steps_lower_the_loss(variant, tmp_path):
     model.load_state_dict(best["state_dict"])
     model.eval()
     with torch.no_grad():
-        after = float(torch.stack([model.loss(x, y) for x, y in fixed]).mean())
+        after = float(torch.stack([model.loss(x, y).detach() for x, y in fixed]).mean())
     assert after < before
     assert [h["step"] for h in history] == [10, 20, 30]
 
