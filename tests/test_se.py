@@ -91,6 +91,18 @@ def test_eq6_loss_equals_its_definition():
     assert float(
         adversarial_enhancement_loss(model, noisy, clean, 1.0, eps).detach()
     ) == pytest.approx(float(model.loss(noisy, clean).detach()))
+    # without perturb_clean_pairs a clean-to-clean row (input == target) keeps its input
+    x = torch.stack([noisy[0], clean[1]])
+    xg = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(model.loss(xg, clean), xg)
+    stepped = x + eps * g.sign()
+    stepped[1] = clean[1]
+    expected = alpha * model.loss(x, clean) + (1 - alpha) * model.loss(stepped, clean)
+    loss = adversarial_enhancement_loss(model, x, clean, alpha, eps, perturb_clean_pairs=False)
+    assert float(loss.detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+    assert float(loss.detach()) != pytest.approx(
+        float(adversarial_enhancement_loss(model, x, clean, alpha, eps).detach()), rel=1e-6
+    )
 
 
 @pytest.mark.parametrize("variant", sorted(TRAINABLE))

@@ -63,6 +63,9 @@ class SETrainConfig:
     # steps the schedule spans (None: ``steps``); the learning-curve bench continues one
     # run through several budgets under the schedule of the largest
     schedule_steps: int | None = None
+    # Eq. 6's FGSM step on the clean-to-clean pairs too (the paper's equation as written);
+    # False leaves their input clean, so they keep teaching the model to pass speech through
+    perturb_clean_pairs: bool = True
 
 
 WARMUP_FRACTION = 0.05
@@ -136,16 +139,25 @@ class Pairs:
 
 
 def adversarial_enhancement_loss(
-    model: torch.nn.Module, noisy: torch.Tensor, clean: torch.Tensor, alpha: float, eps: float
+    model: torch.nn.Module,
+    noisy: torch.Tensor,
+    clean: torch.Tensor,
+    alpha: float,
+    eps: float,
+    perturb_clean_pairs: bool = True,
 ) -> torch.Tensor:
     """The paper's Eq. 6 for an enhancement model:
-    alpha J(x, y) + (1 - alpha) J(x + eps sign(grad_x J(x, y)), y)."""
+    alpha J(x, y) + (1 - alpha) J(x + eps sign(grad_x J(x, y)), y); without
+    ``perturb_clean_pairs`` the rows whose input is their target stay unperturbed."""
     if alpha >= 1.0:
         return model.loss(noisy, clean)
     x = noisy.detach().clone().requires_grad_(True)
     loss_clean = model.loss(x, clean)
     (grad,) = torch.autograd.grad(loss_clean, x, retain_graph=True)
-    x_adv = (noisy + eps * grad.sign()).detach()
+    step = eps * grad.sign()
+    if not perturb_clean_pairs:
+        step = step * (noisy != clean).any(dim=-1, keepdim=True)
+    x_adv = (noisy + step).detach()
     return alpha * loss_clean + (1.0 - alpha) * model.loss(x_adv, clean)
 
 
@@ -204,7 +216,12 @@ def train_enhancer(
                 )
             noisy, clean = draw_batch(train, adversarial, cfg, gen)
             loss = adversarial_enhancement_loss(
-                model, noisy.to(device), clean.to(device), cfg.alpha, cfg.eps
+                model,
+                noisy.to(device),
+                clean.to(device),
+                cfg.alpha,
+                cfg.eps,
+                cfg.perturb_clean_pairs,
             )
             opt.zero_grad()
             loss.backward()
