@@ -51,10 +51,15 @@ REPO = Path(__file__).resolve().parents[1]
 TRAIN_KEYS = {f.name for f in fields(SETrainConfig)}
 
 
-def trained_before(out: str, model: str, model_cfg: dict, train_cfg: dict) -> bool:
-    """Whether ``out`` holds a finished training of exactly these settings."""
+def trained_before(
+    out: str, model: str, model_cfg: dict, train_cfg: dict, init: str | None = None
+) -> bool:
+    """Whether ``out`` holds a finished training of exactly these settings (and, for a
+    fine-tuning, one newer than the model ``init`` it started from)."""
     history = Path(out.replace(".pt", ".history.json"))
     if not (Path(out).exists() and history.exists()):
+        return False
+    if init is not None and os.path.getmtime(out) < os.path.getmtime(init):
         return False
     meta = json.loads(history.read_text()).get("meta", {})
     return (meta.get("name"), meta.get("model"), meta.get("train")) == (
@@ -66,10 +71,7 @@ def trained_before(out: str, model: str, model_cfg: dict, train_cfg: dict) -> bo
 
 def train_variant(job: tuple) -> str:
     name, model, model_cfg, train_cfg, out, seed, init, adversarial = job
-    stale = (
-        init is not None and Path(out).exists() and os.path.getmtime(out) < os.path.getmtime(init)
-    )
-    if trained_before(out, model, model_cfg, train_cfg) and not stale:
+    if trained_before(out, model, model_cfg, train_cfg, init):
         return f"{name} (reused {out})"
     set_threads(1)
     fit_enhancer(

@@ -137,25 +137,19 @@ def asr_train_settings(cfg: dict, asr: str) -> dict:
 
 def se_train_settings(cfg: dict, se: str, training: str) -> dict:
     """Training settings of one enhancement model. ``noisy``: plain training from
-    ``se.train`` with ``se.train.per_model.<se>`` over it; ``advt``: Eq. 6 fine-tuning
-    from the noisy-trained model (``se.advt``, ``se.advt.per_model.<se>`` over it)."""
-    if training == "noisy":
-        train = {k: v for k, v in cfg["se"]["train"].items() if k != "per_model"}
-        return {
-            **train,
-            # the crop length; a per-model ``segment`` trains on shorter crops than the
-            # enhancement window (the models are convolutional and enhance any length)
-            "segment": cfg["se"]["segment"],
-            **cfg["se"]["train"].get("per_model", {}).get(se, {}),
-            "alpha": 1.0,
-            "eps": 0.0,
-        }
-    advt = {k: v for k, v in cfg["se"]["advt"].items() if k != "per_model"}
-    return {
-        **advt,
+    ``se.train``; ``advt``: Eq. 6 fine-tuning from the noisy-trained model (``se.advt``).
+    Either section's ``per_model.<se>`` goes over it."""
+    section = cfg["se"]["train" if training == "noisy" else "advt"]
+    settings = {
+        **{k: v for k, v in section.items() if k != "per_model"},
+        # the crop length; a per-model ``segment`` trains on shorter crops than the
+        # enhancement window (the models are convolutional and enhance any length)
         "segment": cfg["se"]["segment"],
-        **cfg["se"]["advt"].get("per_model", {}).get(se, {}),
+        **section.get("per_model", {}).get(se, {}),
     }
+    if training == "noisy":
+        settings |= {"alpha": 1.0, "eps": 0.0}  # no Eq. 6 term
+    return settings
 
 
 def attack_settings(cfg: dict, attack: str) -> dict:
