@@ -158,6 +158,19 @@ def test_per_model_segment_sets_the_training_crop_of_that_model_only():
     assert se_train_settings(cfg, "waveunet", "advt")["segment"] == 16384
 
 
+def test_remixing_is_validated_and_absent_unless_configured():
+    """No schema default: a run that does not remix keeps its training params (and
+    its trained models) when the keys are introduced."""
+    plain = merged({"se": {"train": {"per_model": {"unet_at": {}, "waveunet": {}}}}})
+    assert not any(k.startswith("remix") for k in se_train_settings(plain, "unet_at", "noisy"))
+    cfg = merged({"se": {"train": {"per_model": {"unet_at": {"remix_fraction": 0.5}}}}})
+    assert se_train_settings(cfg, "unet_at", "noisy")["remix_fraction"] == 0.5
+    assert "remix_fraction" not in se_train_settings(cfg, "waveunet", "noisy")
+    for bad in ({"remix_fraction": 1.5}, {"remix_noises": 0}, {"remix_tilt_db": -1}):
+        with pytest.raises(Exception, match="remix"):
+            merged({"se": {"train": {"per_model": {"unet_at": bad}}}})
+
+
 def test_asr_and_attack_settings():
     assert asr_train_settings(DEFAULT, "ds")["alpha"] == 1.0
     advt = asr_train_settings(DEFAULT, "ds_advt")

@@ -347,6 +347,38 @@ def test_clean_fraction_puts_clean_to_clean_pairs_in_every_batch():
     assert int(same.sum()) == 2 and torch.allclose(noisy[~same], target[~same] + 1.0)
 
 
+def test_remix_keeps_each_rows_speech_and_snr_and_draws_new_noise():
+    from advspeech.se_train import remix_noise
+
+    gen = torch.Generator().manual_seed(0)
+    clean = 0.1 * torch.randn(6, 4096)
+    clean[2] = 0.0  # a silent crop keeps its SNR too (the noise power is what is matched)
+    noise = 0.03 * torch.randn(6, 4096) * torch.arange(1.0, 7.0)[:, None]
+    noisy = clean + noise
+    cfg = SETrainConfig(remix_fraction=1.0, remix_noises=2, remix_tilt_db=10.0)
+    remixed = remix_noise(noisy, clean, cfg, gen)
+    new_noise = remixed - clean
+    torch.testing.assert_close(new_noise.pow(2).mean(-1), noise.pow(2).mean(-1), rtol=1e-4, atol=0)
+    assert not torch.allclose(new_noise, noise, atol=1e-3)
+    # off (the default) leaves the batch as drawn; noiseless rows are never remixed
+    assert torch.equal(remix_noise(noisy, clean, SETrainConfig(), gen), noisy)
+    assert torch.equal(remix_noise(clean, clean, cfg, gen), clean)
+
+
+def test_remix_tilt_colours_the_noise():
+    from advspeech.se_train import remix_noise
+
+    gen = torch.Generator().manual_seed(1)
+    clean = torch.zeros(64, 8192)
+    noisy = 0.05 * torch.randn(64, 8192)  # white
+    tilted = remix_noise(noisy, clean, SETrainConfig(remix_fraction=1.0, remix_tilt_db=20.0), gen)
+    spectrum = torch.fft.rfft(tilted, dim=-1).abs().pow(2)
+    low, high = spectrum[:, 100:400].mean(-1), spectrum[:, 2000:4000].mean(-1)  # ~0.3 vs ~6 kHz
+    ratio_db = 10 * torch.log10(low / high)
+    # a white noise stays near 0 dB; +-20 dB/decade over ~1.3 decades spreads to +-26 dB
+    assert ratio_db.max() > 8.0 and ratio_db.min() < -8.0
+
+
 def test_cosine_schedule_warms_up_and_decays_to_zero():
     from advspeech.se_train import lr_factor
 

@@ -1,0 +1,293 @@
+"""How much of an enhancement model's gain survives a noise type it was not trained on
+(dev only).
+
+The workflow's dev mixtures draw from the *train* noises (the same 60 s recordings the
+training mixtures come from), while the test mixtures use other noise types: a dev
+selection measures in-domain enhancement, the test tables measure generalisation to
+new noise. This bench measures the gap without touching the test split:
+
+1. every dev utterance is mixed with every train noise type (one SNR of ``mix.snrs_db``
+   each, drawn per utterance and type), written under ``--out``/mixtures;
+2. for each fold of held-out types (default: the six train types in three pairs), the
+   model is trained exactly as the ``train_se`` rule would, on the train mixtures
+   *without* those types (early stopping on the dev mixtures without them too), and a
+   reference is trained on all types (for the ``default`` variant: the workdir's own
+   ``results/models/se/<model>_noisy.pt``);
+3. each dev mixture is enhanced by the reference (its noise type *seen* in training) and
+   by the fold model that never saw its type (*unseen*); PESQ, STOI and SNR gains over
+   the noisy input, per type and overall, with the paired unseen - seen difference and
+   a 95 % cluster-bootstrap interval over utterances.
+
+``--variant NAME key=value ...`` (as in ``bench/se_selection_dev.py``) trains every fold
+and the reference with overrides, so a training change can be selected on what it does
+to unseen noise; each variant's unseen and seen PESQ are compared, paired, with the
+first variant's, and its reference's clean dev speech through the model is scored
+against the clean-speech control (lower bound over dev speakers >= 3.5 PESQ / 0.95
+STOI). Trained models and scores are reused when their settings are unchanged. A tuning
+tool: reads train and dev data only.
+
+    .venv/bin/python bench/se_noise_generalisation.py --workdir DIR --model unet_at \\
+        --variant default --jobs 3 --out results/bench/noise_gen_unet_at
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from se_selection_dev import CLEAN_CONTROL, TRAIN_KEYS, score_variant, trained_before
+
+from advspeech import SAMPLE_RATE
+from advspeech.config import se_train_settings
+from advspeech.dsp import scale_noise_to_snr, take_segment
+from advspeech.io import read_audio, read_csv, write_audio
+from advspeech.metrics import cluster_bootstrap_ci, paired_difference_ci
+from advspeech.se_train import fit_enhancer
+from advspeech.seeding import rng_for
+from advspeech.torchutil import set_threads
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_FOLDS = ["WHITE,DOOR", "BROWN,MODULATED", "HUM,FAN"]
+METRICS = ("pesq", "stoi", "snr")
+
+
+def cross_type_mixtures(config: dict, out: Path) -> pd.DataFrame:
+    """Every dev utterance mixed with every train noise type (written once, reused)."""
+    manifest = out / "mixtures.csv"
+    if manifest.exists():
+        return pd.read_csv(manifest)
+    clean = read_csv("results/data/clean/dev.csv", required=["clean_path", "speaker"])
+    noise = read_csv("results/data/noise/manifest.csv", required=["noise_env", "path"])
+    noise = noise[noise["split"] == "train"]
+    signals = {r.noise_env: read_audio(r.path)[0][0] for r in noise.itertuples(index=False)}
+    snrs = config["mix"]["snrs_db"]
+    (out / "mixtures").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for utt in clean.itertuples(index=False):
+        x = read_audio(utt.clean_path)[0][0]
+        for env in sorted(signals):
+            rng = rng_for(config["seed"], "noise-generalisation", utt.utt_id, env)
+            snr = float(snrs[int(rng.integers(len(snrs)))])
+            for _ in range(10):  # redraw a segment that would clip, as the mix rule does
+                noisy = x + scale_noise_to_snr(x, take_segment(signals[env], len(x), rng), snr)
+                if np.max(np.abs(noisy)) < 0.999:
+                    break
+            else:
+                print(f"skipped {utt.utt_id} x {env}: clips at {snr} dB in every draw")
+                continue
+            path = out / "mixtures" / f"{utt.utt_id}_{env}.wav"
+            write_audio(path, noisy, SAMPLE_RATE)
+            rows.append(
+                {
+                    "mix_id": f"{utt.utt_id}_{env}",
+                    "utt_id": utt.utt_id,
+                    "speaker": utt.speaker,
+                    "clean_path": utt.clean_path,
+                    "noisy_path": str(path),
+                    "noise_env": env,
+                    "snr_db": snr,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    frame.to_csv(manifest, index=False)
+    return frame
+
+
+def without_types(manifest: str, types: list[str], dest: Path) -> str:
+    """``manifest`` less the mixtures of the held-out noise ``types``, written to ``dest``."""
+    frame = pd.read_csv(manifest, keep_default_na=False)
+    frame[~frame["noise_env"].isin(types)].to_csv(dest, index=False)
+    return str(dest)
+
+
+def train_fold(job: tuple) -> str:
+    name, model, model_cfg, train_cfg, out, seed, train_manifest, dev_manifest = job
+    if trained_before(out, model, model_cfg, train_cfg):
+        return f"{name} (reused {out})"
+    set_threads(1)
+    fit_enhancer(
+        name=model,
+        model_cfg=model_cfg,
+        train_cfg=train_cfg,
+        train_manifest=train_manifest,
+        dev_manifest=dev_manifest,
+        adversarial_manifests=[],
+        init_model=None,
+        out_model=out,
+        out_history=out.replace(".pt", ".history.json"),
+        state_path=out.replace(".pt", ".state.pt"),
+        device="cpu",
+        seed=seed,
+    )
+    return name
+
+
+def noisy_scores(mixtures: pd.DataFrame, pairs: list, out: Path, jobs: int) -> dict:
+    """PESQ, STOI and SNR of the unprocessed mixtures (cached)."""
+    from advspeech.metrics import pesq_stoi_snr
+
+    cache = out / "noisy.scores.csv"
+    if cache.exists():
+        return {m: pd.read_csv(cache)[m].to_numpy() for m in METRICS}
+    scores = pesq_stoi_snr([c for c, _ in pairs], [n for _, n in pairs], jobs)
+    pd.DataFrame({"mix_id": mixtures["mix_id"], **scores}).to_csv(cache, index=False)
+    return {m: np.asarray(scores[m]) for m in METRICS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default=".", help="a finished workflow run")
+    parser.add_argument("--model", default="unet_at")
+    parser.add_argument("--variant", nargs="+", action="append", default=None)
+    parser.add_argument(
+        "--folds", nargs="+", default=DEFAULT_FOLDS, help="held-out types, comma-separated"
+    )
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", default="results/bench/se_noise_generalisation")
+    args = parser.parse_args()
+    variants = args.variant or [["default"]]
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    os.chdir(args.workdir)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    train_types = set(config["noise"]["environments"]["train"])
+    folds = [f.split(",") for f in args.folds]
+    for fold in folds:
+        if not set(fold) <= train_types:
+            parser.error(f"--folds {','.join(fold)}: hold out train noise types {train_types}")
+    mixtures = cross_type_mixtures(config, out)
+
+    jobs = []
+    for name, *settings in variants:
+        overrides = {k: yaml.safe_load(v) for k, v in (p.split("=", 1) for p in settings)}
+        model_cfg = {**config["se"]["models"][args.model]}
+        train_cfg = se_train_settings(config, args.model, "noisy")
+        for key, value in overrides.items():
+            (train_cfg if key in TRAIN_KEYS else model_cfg)[key] = value
+        (out / name).mkdir(exist_ok=True)
+        reference = out / name / "all.pt"
+        if not overrides and not reference.exists():
+            # the workflow's own model: trained by the same code on the same data and seed
+            shutil.copy(f"results/models/se/{args.model}_noisy.pt", reference)
+            shutil.copy(
+                f"results/models/se/{args.model}_noisy.history.json",
+                str(reference).replace(".pt", ".history.json"),
+            )
+        jobs.append(
+            (
+                f"{name}/all",
+                args.model,
+                model_cfg,
+                train_cfg,
+                str(reference),
+                config["seed"],
+                "results/data/mix/train.csv",
+                "results/data/mix/dev.csv",
+            )
+        )
+        for fold in folds:
+            tag = "minus_" + "_".join(fold)
+            jobs.append(
+                (
+                    f"{name}/{tag}",
+                    args.model,
+                    model_cfg,
+                    train_cfg,
+                    str(out / name / f"{tag}.pt"),
+                    config["seed"],
+                    without_types("results/data/mix/train.csv", fold, out / f"train_{tag}.csv"),
+                    without_types("results/data/mix/dev.csv", fold, out / f"dev_{tag}.csv"),
+                )
+            )
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for done in pool.map(train_fold, jobs):
+            print(f"trained {done}", flush=True)
+
+    set_threads(args.jobs)
+    pairs = [
+        (read_audio(c)[0][0], read_audio(n)[0][0])
+        for c, n in zip(mixtures["clean_path"], mixtures["noisy_path"], strict=True)
+    ]
+    noisy = noisy_scores(mixtures, pairs, out, args.jobs)
+    segment = config["se"]["segment"]
+    utts = mixtures["utt_id"].to_numpy()
+    results, rows = {}, []
+    for name, *_ in variants:
+        seen = score_variant(str(out / name / "all"), mixtures, pairs, segment, args.jobs)
+        unseen = {m: np.full(len(mixtures), np.nan) for m in METRICS}
+        for fold in folds:
+            part = mixtures["noise_env"].isin(fold).to_numpy()
+            tag = "minus_" + "_".join(fold)
+            scored = score_variant(
+                str(out / name / tag),
+                mixtures[part].reset_index(drop=True),
+                [p for p, keep in zip(pairs, part, strict=True) if keep],
+                segment,
+                args.jobs,
+            )
+            for m in METRICS:
+                unseen[m][part] = scored[m]
+        results[name] = {"seen": seen, "unseen": unseen}
+        first_of_utt = ~mixtures["utt_id"].duplicated().to_numpy()  # one clean pass each
+        clean_low = {
+            m: cluster_bootstrap_ci(
+                seen[m][first_of_utt], mixtures["speaker"].to_numpy()[first_of_utt]
+            ).low
+            for m in CLEAN_CONTROL
+        }
+        envs = [*sorted(mixtures["noise_env"].unique()), "all"]
+        for env in envs:
+            part = (mixtures["noise_env"] == env).to_numpy() | (env == "all")
+            row = {"variant": name, "noise_env": env, "mixtures": int(part.sum())}
+            for m in METRICS:
+                gap = paired_difference_ci(unseen[m][part], seen[m][part], utts[part])
+                row |= {
+                    f"noisy_{m}": float(np.nanmean(noisy[m][part])),
+                    f"seen_{m}": float(np.nanmean(seen[m][part])),
+                    f"unseen_{m}": float(np.nanmean(unseen[m][part])),
+                    f"{m}_unseen_minus_seen": gap.mean,
+                    f"{m}_low": gap.low,
+                    f"{m}_high": gap.high,
+                }
+            if env == "all":
+                row |= {f"{m}_speaker_low": v for m, v in clean_low.items()}
+                row |= {m: float(np.nanmean(seen[m][first_of_utt])) for m in CLEAN_CONTROL}
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.to_csv(out / "generalisation.csv", index=False)
+    for name, *_ in variants:
+        print(f"\n{name}: PESQ (STOI, SNR dB) gain over the noisy input; unseen - seen [95 % CI]")
+        for row in frame[frame["variant"] == name].itertuples(index=False):
+            print(
+                f"  {row.noise_env:>10} ({row.mixtures:3d}): noisy {row.noisy_pesq:.3f}  "
+                f"seen {row.seen_pesq - row.noisy_pesq:+.3f}  unseen {row.unseen_pesq - row.noisy_pesq:+.3f}  "
+                f"gap {row.pesq_unseen_minus_seen:+.3f} [{row.pesq_low:+.3f}, {row.pesq_high:+.3f}]  "
+                f"STOI {row.seen_stoi - row.noisy_stoi:+.3f}/{row.unseen_stoi - row.noisy_stoi:+.3f}  "
+                f"SNR {row.seen_snr - row.noisy_snr:+.2f}/{row.unseen_snr - row.noisy_snr:+.2f}"
+            )
+        last = frame[(frame["variant"] == name) & (frame["noise_env"] == "all")].iloc[0]
+        print(
+            "  clean speech through the all-types model: PESQ/STOI "
+            f"{last['clean_pesq']:.3f}/{last['clean_stoi']:.3f}, speaker low "
+            f"{last['clean_pesq_speaker_low']:.3f}/{last['clean_stoi_speaker_low']:.3f}"
+        )
+    first = variants[0][0]
+    for name, *_ in variants[1:]:
+        for kind in ("seen", "unseen"):
+            diff = paired_difference_ci(
+                results[name][kind]["pesq"], results[first][kind]["pesq"], utts
+            )
+            print(
+                f"{name} - {first}, {kind} PESQ: {diff.mean:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]"
+            )
+    print(f"wrote {out}/generalisation.csv")
+
+
+if __name__ == "__main__":
+    main()
