@@ -50,24 +50,40 @@ def model_settings(config: dict, model: str) -> tuple[dict, dict]:
     return dict(config["se"]["models"][model]), se_train_settings(config, model, "noisy")
 
 
-def dev_sample(split: str, count: int, seed: int) -> tuple[list, list, np.ndarray]:
-    """A fixed random sample of ``count`` mixtures of ``split``: clean, noisy, utt ids."""
-    mixtures = read_csv(f"results/data/mix/{split}.csv", required=["noisy_path", "clean_path"])
+def dev_sample(
+    manifest: str, count: int, seed: int, types: list[str] | None = None
+) -> tuple[list, list, np.ndarray]:
+    """A fixed random sample of ``count`` mixtures of ``manifest`` (only those of the
+    noise ``types`` when given): clean, noisy, utt ids."""
+    mixtures = read_csv(manifest, required=["noisy_path", "clean_path"])
+    if types:
+        mixtures = mixtures[mixtures["noise_env"].isin(types)]
     mixtures = mixtures.sample(n=min(count, len(mixtures)), random_state=seed)
     clean = [read_audio(p)[0][0] for p in mixtures["clean_path"]]
     noisy = [read_audio(p)[0][0] for p in mixtures["noisy_path"]]
     return clean, noisy, mixtures["utt_id"].to_numpy()
 
 
+def without_types(split: str, types: list[str], out: str) -> str:
+    """The ``split`` mixtures' manifest, less the noise ``types`` (written to ``out``)."""
+    manifest = f"results/data/mix/{split}.csv"
+    if not types:
+        return manifest
+    frame = read_csv(manifest, required=["noise_env"])
+    dest = f"{out}/{split}_without_{'_'.join(types)}.csv"
+    frame[~frame["noise_env"].isin(types)].to_csv(dest, index=False)
+    return dest
+
+
 def curve(job: tuple) -> list[dict]:
     """Train one model to the largest multiple, scoring the kept weights at each."""
-    model_name, model_cfg, train_cfg, window, multiples, split, count, seed, out = job
+    model_name, model_cfg, train_cfg, window, multiples, scored, count, seed, out, held_out = job
     set_threads(1)
     gen = seed_everything(seed)
     model = build_se(model_name, model_cfg)
-    train = Pairs.from_manifest("results/data/mix/train.csv", "noisy_path")
-    dev = Pairs.from_manifest("results/data/mix/dev.csv", "noisy_path")
-    clean, noisy, _ = dev_sample(split, count, seed)
+    train = Pairs.from_manifest(without_types("train", held_out, out), "noisy_path")
+    dev = Pairs.from_manifest(without_types("dev", held_out, out), "noisy_path")
+    clean, noisy, _ = dev_sample(scored, count, seed, held_out)
     base_steps = train_cfg["steps"]
     total = round(max(multiples) * base_steps)
     cfg = SETrainConfig(**{**train_cfg, "steps": total, "schedule_steps": total, "patience": 10**9})
@@ -153,8 +169,16 @@ def main() -> None:
     parser.add_argument("--config", default=str(REPO / "config.yaml"))
     parser.add_argument("--models", nargs="+", default=["dnn", "waveunet", "unet_at"])
     parser.add_argument("--multiples", nargs="+", type=float, default=[0.5, 1, 2, 4, 8])
-    parser.add_argument("--mixtures", type=int, default=48, help="dev mixtures scored")
+    parser.add_argument("--count", type=int, default=48, help="dev mixtures scored")
     parser.add_argument("--split", default="dev")
+    parser.add_argument(
+        "--hold-out",
+        nargs="+",
+        default=[],
+        help="train noise types left out of training; scored on mixtures of those types "
+        "only (--mixtures: the cross-type dev mixtures of bench/se_noise_generalisation.py)",
+    )
+    parser.add_argument("--mixtures", help="manifest of the scored mixtures (default: the split's)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default="results/bench/se_learning_curve")
     args = parser.parse_args()
@@ -163,7 +187,16 @@ def main() -> None:
     except TestSplitRefused as err:
         parser.error(str(err))
     config = yaml.safe_load(Path(args.config).read_text())
+    if args.hold_out and not args.mixtures:
+        parser.error("--hold-out needs --mixtures with mixtures of the held-out types")
     os.chdir(args.workdir)
+    scored = args.mixtures or f"results/data/mix/{args.split}.csv"
+    splits = set(read_csv(scored).get("split", []))
+    try:
+        for split in splits | ({"test"} if Path(scored).name == "test.csv" else set()):
+            require_tuning_split(split, "bench/se_learning_curve.py --mixtures")
+    except TestSplitRefused as err:
+        parser.error(str(err))
     Path(args.out).mkdir(parents=True, exist_ok=True)
     seed = config["seed"]
     jobs = [
@@ -172,16 +205,17 @@ def main() -> None:
             *model_settings(config, m),
             config["se"]["segment"],
             args.multiples,
-            args.split,
-            args.mixtures,
+            scored,
+            args.count,
             seed,
             args.out,
+            args.hold_out,
         )
         for m in args.models
     ]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = [row for part in pool.map(curve, jobs) for row in part]
-    clean, noisy, _ = dev_sample(args.split, args.mixtures, seed)
+    clean, noisy, _ = dev_sample(scored, args.count, seed, args.hold_out)
     baseline = {k: float(np.nanmean(v)) for k, v in pesq_stoi_snr(clean, noisy).items()}
     frame = pd.DataFrame(rows)
     frame.to_csv(f"{args.out}/curve.csv", index=False)
