@@ -41,14 +41,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from se_selection_dev import CLEAN_CONTROL, TRAIN_KEYS, score_variant, trained_before
+from se_selection_dev import CLEAN_CONTROL, TRAIN_KEYS, score_variant, train_variant
 
 from advspeech import SAMPLE_RATE
 from advspeech.config import se_train_settings
 from advspeech.dsp import scale_noise_to_snr, take_segment
 from advspeech.io import read_audio, read_csv, write_audio
 from advspeech.metrics import cluster_bootstrap_ci, paired_difference_ci
-from advspeech.se_train import fit_enhancer
 from advspeech.seeding import rng_for
 from advspeech.torchutil import set_threads
 
@@ -105,28 +104,6 @@ def without_types(manifest: str, types: list[str], dest: Path) -> str:
     frame = pd.read_csv(manifest, keep_default_na=False)
     frame[~frame["noise_env"].isin(types)].to_csv(dest, index=False)
     return str(dest)
-
-
-def train_fold(job: tuple) -> str:
-    name, model, model_cfg, train_cfg, out, seed, train_manifest, dev_manifest = job
-    if trained_before(out, model, model_cfg, train_cfg):
-        return f"{name} (reused {out})"
-    set_threads(1)
-    fit_enhancer(
-        name=model,
-        model_cfg=model_cfg,
-        train_cfg=train_cfg,
-        train_manifest=train_manifest,
-        dev_manifest=dev_manifest,
-        adversarial_manifests=[],
-        init_model=None,
-        out_model=out,
-        out_history=out.replace(".pt", ".history.json"),
-        state_path=out.replace(".pt", ".state.pt"),
-        device="cpu",
-        seed=seed,
-    )
-    return name
 
 
 def noisy_scores(mixtures: pd.DataFrame, pairs: list, out: Path, jobs: int) -> dict:
@@ -188,6 +165,8 @@ def main() -> None:
                 train_cfg,
                 str(reference),
                 config["seed"],
+                None,
+                [],
                 "results/data/mix/train.csv",
                 "results/data/mix/dev.csv",
             )
@@ -202,12 +181,14 @@ def main() -> None:
                     train_cfg,
                     str(out / name / f"{tag}.pt"),
                     config["seed"],
+                    None,
+                    [],
                     without_types("results/data/mix/train.csv", fold, out / f"train_{tag}.csv"),
                     without_types("results/data/mix/dev.csv", fold, out / f"dev_{tag}.csv"),
                 )
             )
     with ProcessPoolExecutor(args.jobs) as pool:
-        for done in pool.map(train_fold, jobs):
+        for done in pool.map(train_variant, jobs):
             print(f"trained {done}", flush=True)
 
     set_threads(args.jobs)

@@ -70,7 +70,14 @@ def trained_before(
 
 
 def train_variant(job: tuple) -> str:
-    name, model, model_cfg, train_cfg, out, seed, init, adversarial = job
+    """Train one variant as the ``train_se`` rule would (in a worker process). ``job``:
+    name, model, model config, train config, output, seed, start model, adversarial
+    manifests, and optionally the train and dev mixture manifests (default: the run's)."""
+    name, model, model_cfg, train_cfg, out, seed, init, adversarial, *manifests = job
+    train_manifest, dev_manifest = manifests or (
+        "results/data/mix/train.csv",
+        "results/data/mix/dev.csv",
+    )
     if trained_before(out, model, model_cfg, train_cfg, init):
         return f"{name} (reused {out})"
     set_threads(1)
@@ -78,8 +85,8 @@ def train_variant(job: tuple) -> str:
         name=model,
         model_cfg=model_cfg,
         train_cfg=train_cfg,
-        train_manifest="results/data/mix/train.csv",
-        dev_manifest="results/data/mix/dev.csv",
+        train_manifest=train_manifest,
+        dev_manifest=dev_manifest,
         adversarial_manifests=adversarial,
         init_model=init,
         out_model=out,
