@@ -348,30 +348,29 @@ def test_clean_fraction_puts_clean_to_clean_pairs_in_every_batch():
 
 
 def test_remix_keeps_each_rows_speech_and_snr_and_draws_new_noise():
-    from advspeech.se_train import remix_noise
+    from advspeech.se_augment import remix_noise
 
     gen = torch.Generator().manual_seed(0)
     clean = 0.1 * torch.randn(6, 4096)
     clean[2] = 0.0  # a silent crop keeps its SNR too (the noise power is what is matched)
     noise = 0.03 * torch.randn(6, 4096) * torch.arange(1.0, 7.0)[:, None]
     noisy = clean + noise
-    cfg = SETrainConfig(remix_fraction=1.0, remix_noises=2, remix_tilt_db=10.0)
-    remixed = remix_noise(noisy, clean, cfg, gen)
+    remixed = remix_noise(noisy, clean, 1.0, 2, 10.0, gen)
     new_noise = remixed - clean
     torch.testing.assert_close(new_noise.pow(2).mean(-1), noise.pow(2).mean(-1), rtol=1e-4, atol=0)
     assert not torch.allclose(new_noise, noise, atol=1e-3)
     # off (the default) leaves the batch as drawn; noiseless rows are never remixed
-    assert torch.equal(remix_noise(noisy, clean, SETrainConfig(), gen), noisy)
-    assert torch.equal(remix_noise(clean, clean, cfg, gen), clean)
+    assert torch.equal(remix_noise(noisy, clean, 0.0, 1, 0.0, gen), noisy)
+    assert torch.equal(remix_noise(clean, clean, 1.0, 2, 10.0, gen), clean)
 
 
 def test_remix_tilt_colours_the_noise():
-    from advspeech.se_train import remix_noise
+    from advspeech.se_augment import remix_noise
 
     gen = torch.Generator().manual_seed(1)
     clean = torch.zeros(64, 8192)
     noisy = 0.05 * torch.randn(64, 8192)  # white
-    tilted = remix_noise(noisy, clean, SETrainConfig(remix_fraction=1.0, remix_tilt_db=20.0), gen)
+    tilted = remix_noise(noisy, clean, 1.0, 1, 20.0, gen)
     spectrum = torch.fft.rfft(tilted, dim=-1).abs().pow(2)
     low, high = spectrum[:, 100:400].mean(-1), spectrum[:, 2000:4000].mean(-1)  # ~0.3 vs ~6 kHz
     ratio_db = 10 * torch.log10(low / high)

@@ -25,6 +25,7 @@ from advspeech.io import DataError, read_audio
 from advspeech.se import build_se
 from advspeech.se.apply import enhance_signal, process_manifest
 from advspeech.se.dnn import DNNEnhancer
+from advspeech.se_augment import remix_noise
 from advspeech.torchutil import (
     ResumableState,
     content_digest,
@@ -66,7 +67,7 @@ class SETrainConfig:
     # Eq. 6's FGSM step on the clean-to-clean pairs too (the paper's equation as written);
     # False leaves their input clean, so they keep teaching the model to pass speech through
     perturb_clean_pairs: bool = True
-    # dynamic remixing of the noisy pairs (see :func:`remix_noise`): the share of noisy
+    # dynamic remixing of the noisy pairs (see :func:`advspeech.se_augment.remix_noise`): the share of noisy
     # rows whose noise is replaced, how many donor noises are summed, and the largest
     # spectral tilt given to a donor (power slope in dB per decade of frequency)
     remix_fraction: float = 0.0
@@ -167,52 +168,21 @@ def adversarial_enhancement_loss(
     return alpha * loss_clean + (1.0 - alpha) * model.loss(x_adv, clean)
 
 
-def remix_noise(
-    noisy: torch.Tensor, clean: torch.Tensor, cfg: SETrainConfig, gen: torch.Generator
-) -> torch.Tensor:
-    """Dynamic remixing: a ``remix_fraction`` share of the rows get a new noise.
-
-    The noise of a row is ``noisy - clean`` (the mixtures are additive). A remixed row's
-    new noise is the sum of ``remix_noises`` donor noises drawn from the batch, each
-    given a random spectral tilt of up to +-``remix_tilt_db`` dB per decade and scaled
-    to unit power, and the sum is scaled to the row's own noise power, so the row keeps
-    its SNR. A model trained on a few fixed noise recordings otherwise learns those
-    recordings; new (speech, noise) combinations, coloured and combined noises are a
-    cheap stand-in for noise types it has not met."""
-    noise = noisy - clean
-    rows, length = noise.shape
-    chosen = torch.rand(rows, generator=gen) < cfg.remix_fraction
-    power = noise.pow(2).mean(dim=-1, keepdim=True)
-    chosen &= power[:, 0] > 0
-    if not bool(chosen.any()):
-        return noisy
-    donors = noise[torch.randint(rows, (rows, cfg.remix_noises), generator=gen)]
-    if cfg.remix_tilt_db > 0:
-        from advspeech import SAMPLE_RATE
-
-        freqs = torch.fft.rfftfreq(length, 1.0 / SAMPLE_RATE).clamp(min=50.0)
-        slope = (2 * torch.rand(rows, cfg.remix_noises, 1, generator=gen) - 1) * cfg.remix_tilt_db
-        gain = 10.0 ** (slope * torch.log10(freqs / 1000.0) / 20.0)  # amplitude, 0 dB at 1 kHz
-        donors = torch.fft.irfft(torch.fft.rfft(donors, dim=-1) * gain, n=length, dim=-1)
-    donors = donors / donors.pow(2).mean(dim=-1, keepdim=True).clamp_min(1e-12).sqrt()
-    new = donors.sum(dim=1)
-    new = new * (power / new.pow(2).mean(dim=-1, keepdim=True).clamp_min(1e-12)).sqrt()
-    return torch.where(chosen[:, None], clean + new.to(noisy.dtype), noisy)
-
-
 def draw_batch(
     train: Pairs, adversarial: Pairs | None, cfg: SETrainConfig, gen: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One training batch: ``adversarial_fraction`` of it from the adversarial pairs (when
     there are any), ``clean_fraction`` clean-to-clean pairs, the rest from ``train``
-    (remixed, :func:`remix_noise`, when ``remix_fraction`` > 0)."""
+    (remixed, :func:`advspeech.se_augment.remix_noise`, when ``remix_fraction`` > 0)."""
     n_adv = round(cfg.adversarial_fraction * cfg.batch_size) if adversarial else 0
     n_clean = min(round(cfg.clean_fraction * cfg.batch_size), cfg.batch_size - n_adv)
     parts = []
     if cfg.batch_size - n_adv - n_clean > 0:
         noisy, clean = train.sample(cfg.batch_size - n_adv - n_clean, cfg.segment, gen)
         if cfg.remix_fraction > 0:
-            noisy = remix_noise(noisy, clean, cfg, gen)
+            noisy = remix_noise(
+                noisy, clean, cfg.remix_fraction, cfg.remix_noises, cfg.remix_tilt_db, gen
+            )
         parts.append((noisy, clean))
     if n_clean > 0:
         _, clean = train.sample(n_clean, cfg.segment, gen)
