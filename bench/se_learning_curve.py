@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
+from se_noise_generalisation import without_types
 
 from advspeech.config import se_train_settings
 from advspeech.io import read_audio, read_csv
@@ -64,25 +65,23 @@ def dev_sample(
     return clean, noisy, mixtures["utt_id"].to_numpy()
 
 
-def without_types(split: str, types: list[str], out: str) -> str:
-    """The ``split`` mixtures' manifest, less the noise ``types`` (written to ``out``)."""
-    manifest = f"results/data/mix/{split}.csv"
-    if not types:
-        return manifest
-    frame = read_csv(manifest, required=["noise_env"])
-    dest = f"{out}/{split}_without_{'_'.join(types)}.csv"
-    frame[~frame["noise_env"].isin(types)].to_csv(dest, index=False)
-    return dest
-
-
 def curve(job: tuple) -> list[dict]:
     """Train one model to the largest multiple, scoring the kept weights at each."""
     model_name, model_cfg, train_cfg, window, multiples, scored, count, seed, out, held_out = job
     set_threads(1)
     gen = seed_everything(seed)
     model = build_se(model_name, model_cfg)
-    train = Pairs.from_manifest(without_types("train", held_out, out), "noisy_path")
-    dev = Pairs.from_manifest(without_types("dev", held_out, out), "noisy_path")
+    tag = "_".join(held_out)
+    train = Pairs.from_manifest(
+        without_types(
+            "results/data/mix/train.csv", held_out, Path(out) / f"train_without_{tag}.csv"
+        ),
+        "noisy_path",
+    )
+    dev = Pairs.from_manifest(
+        without_types("results/data/mix/dev.csv", held_out, Path(out) / f"dev_without_{tag}.csv"),
+        "noisy_path",
+    )
     clean, noisy, _ = dev_sample(scored, count, seed, held_out)
     base_steps = train_cfg["steps"]
     total = round(max(multiples) * base_steps)

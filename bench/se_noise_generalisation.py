@@ -100,7 +100,10 @@ def cross_type_mixtures(config: dict, out: Path) -> pd.DataFrame:
 
 
 def without_types(manifest: str, types: list[str], dest: Path) -> str:
-    """``manifest`` less the mixtures of the held-out noise ``types``, written to ``dest``."""
+    """``manifest`` less the mixtures of the held-out noise ``types``, written to ``dest``
+    (``manifest`` itself when there are none)."""
+    if not types:
+        return manifest
     frame = pd.read_csv(manifest, keep_default_na=False)
     frame[~frame["noise_env"].isin(types)].to_csv(dest, index=False)
     return str(dest)
