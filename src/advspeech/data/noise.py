@@ -140,6 +140,62 @@ def fan(rng: np.random.Generator, n: int) -> np.ndarray:
     return signal.sosfilt(sos, pink(rng, n)) + 0.3 * tones
 
 
+def _decaying_bursts(rng: np.random.Generator, n: int, rate_hz: float, tau_s: float) -> np.ndarray:
+    """Envelope of Poisson-timed impulses of random height, each decaying with ``tau_s``."""
+    impulses = np.zeros(n)
+    onsets = rng.integers(0, n, size=rng.poisson(rate_hz * n / SAMPLE_RATE))
+    np.add.at(impulses, onsets, rng.uniform(0.2, 1.0, size=len(onsets)))
+    return signal.lfilter([1.0], [1.0, -np.exp(-1.0 / (tau_s * SAMPLE_RATE))], impulses)
+
+
+def rain(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Rain on a roof: dense drop impacts (a few ms each) in six bands of 0.7-7.9 kHz, soft hiss."""
+    out = 0.05 * rng.standard_normal(n)
+    for centre in rng.uniform(1000.0, 6000.0, size=6):
+        sos = signal.butter(
+            2, [centre / 1.4, min(centre * 1.4, 7900.0)], "bandpass", fs=SAMPLE_RATE, output="sos"
+        )
+        band = signal.sosfilt(sos, rng.standard_normal(n))
+        out += band * _decaying_bursts(rng, n, 60.0, rng.uniform(0.002, 0.008))
+    return out
+
+
+def engine(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Idling engine: firing harmonics of a drifting 20-45 Hz rate, pulsed low-passed rumble."""
+    walk = np.cumsum(rng.standard_normal(n // 1600 + 2))
+    rpm = np.interp(np.arange(n), np.arange(len(walk)) * 1600, walk / (np.std(walk) + 1e-9))
+    firing = rng.uniform(20.0, 45.0) * (1.0 + 0.1 * rpm)
+    phase = 2 * np.pi * np.cumsum(firing) / SAMPLE_RATE
+    out = sum(
+        np.sin(k * phase + rng.uniform(0, 2 * np.pi)) * rng.uniform(0.5, 1.0) / k**0.8
+        for k in range(1, 25)
+    )
+    sos = signal.butter(2, 1500.0, "lowpass", fs=SAMPLE_RATE, output="sos")
+    rumble = signal.sosfilt(sos, rng.standard_normal(n)) * (1.0 + 0.6 * np.sin(phase))
+    return out / np.std(out) + 0.7 * rumble / (np.std(rumble) + 1e-9)
+
+
+def music(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Plucked-string music: notes of an equal-tempered scale (110-880 Hz), 8 harmonics each."""
+
+    def note(r: np.random.Generator) -> np.ndarray:
+        length = int(r.uniform(0.3, 1.2) * SAMPLE_RATE)
+        t = np.arange(length) / SAMPLE_RATE
+        f0 = 110.0 * 2 ** (int(r.integers(0, 37)) / 12)
+        tones = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 9) if k * f0 < 7800)
+        return tones * np.exp(-t / r.uniform(0.15, 0.6)) * np.minimum(1.0, t / 0.005)
+
+    return _events(rng, n, 4.0, note) + 0.01 * rng.standard_normal(n)
+
+
+def hiss(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Escaping air or steam: noise high-passed at 1.5-3 kHz whose level drifts by a few dB."""
+    sos = signal.butter(4, rng.uniform(1500.0, 3000.0), "highpass", fs=SAMPLE_RATE, output="sos")
+    walk = np.cumsum(rng.standard_normal(n // 4000 + 2))
+    level = np.interp(np.arange(n), np.arange(len(walk)) * 4000, walk / (np.std(walk) + 1e-9))
+    return signal.sosfilt(sos, rng.standard_normal(n)) * 10 ** (0.15 * level)
+
+
 def babble(
     rng: np.random.Generator, n: int, utterances: Sequence[np.ndarray], talkers: int = 6
 ) -> np.ndarray:
@@ -171,6 +227,10 @@ NOISE_GENERATORS: dict[str, NoiseGenerator] = {
     "CLATTER": clatter,
     "TRAFFIC": traffic,
     "FAN": fan,
+    "RAIN": rain,
+    "ENGINE": engine,
+    "MUSIC": music,
+    "HISS": hiss,
 }
 """Environment name -> generator. ``BABBLE`` is special: it needs the babble speakers."""
 
