@@ -26,6 +26,12 @@ against the clean-speech control (lower bound over dev speakers >= 3.5 PESQ / 0.
 STOI). Trained models and scores are reused when their settings are unchanged. A tuning
 tool: reads train and dev data only.
 
+``--compare OUT`` pairs this run with another one's ``--out`` made in another workdir
+(e.g. a config with other train noise types): for each variant in both, the fold models'
+(unseen) and the all-types models' (seen) PESQ, STOI and SNR on the same cross-type
+mixtures (matched by ``mix_id``: same dev utterances, noise recordings and seed),
+this run minus the other, with 95 % cluster-bootstrap intervals over utterances.
+
     .venv/bin/python bench/se_noise_generalisation.py --workdir DIR --model unet_at \\
         --variant default --jobs 3 --out results/bench/noise_gen_unet_at
 """
@@ -121,6 +127,29 @@ def noisy_scores(mixtures: pd.DataFrame, pairs: list, out: Path, jobs: int) -> d
     return {m: np.asarray(scores[m]) for m in METRICS}
 
 
+def compare_runs(out: Path, other: Path, names: list[str], folds: list[list[str]]) -> pd.DataFrame:
+    """This run's per-mixture scores minus ``other``'s on the mixtures both scored."""
+    mixtures = pd.read_csv(out / "mixtures.csv")
+    rows = []
+    for name in names:
+        if not (other / name).is_dir():
+            print(f"--compare: {other} has no variant {name!r}; skipped")
+            continue
+        stems = {"seen": ["all"], "unseen": ["minus_" + "_".join(f) for f in folds]}
+        for kind, tags in stems.items():
+            mine = pd.concat(pd.read_csv(out / name / f"{t}.scores.csv") for t in tags)
+            theirs = pd.concat(pd.read_csv(other / name / f"{t}.scores.csv") for t in tags)
+            held_out = mixtures[mixtures["noise_env"].isin({e for f in folds for e in f})]
+            both = held_out[["mix_id", "utt_id"]].merge(mine, on="mix_id")
+            both = both.merge(theirs, on="mix_id", suffixes=("", "_other"))
+            row = {"variant": name, "models": kind, "mixtures": len(both)}
+            for m in METRICS:
+                diff = paired_difference_ci(both[m], both[f"{m}_other"], both["utt_id"])
+                row |= {f"{m}_diff": diff.mean, f"{m}_low": diff.low, f"{m}_high": diff.high}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
@@ -131,6 +160,7 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default="results/bench/se_noise_generalisation")
+    parser.add_argument("--compare", help="another run's --out (absolute path) to pair with")
     args = parser.parse_args()
     variants = args.variant or [["default"]]
     config = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -279,6 +309,21 @@ def main() -> None:
                 f"{name} - {first}, {kind} PESQ: {diff.mean:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]"
             )
     print(f"wrote {out}/generalisation.csv")
+    if args.compare:
+        other = Path(args.compare)
+        compared = compare_runs(out, other, [name for name, *_ in variants], folds)
+        compared.to_csv(out / "compared.csv", index=False)
+        print(f"\nthis run - {other}, on the held-out types' mixtures scored by both [95 % CI]:")
+        for row in compared.itertuples(index=False):
+            print(
+                f"  {row.variant} {row.models:>6} ({row.mixtures}): "
+                + "  ".join(
+                    f"{m.upper()} {getattr(row, m + '_diff'):+.3f} "
+                    f"[{getattr(row, m + '_low'):+.3f}, {getattr(row, m + '_high'):+.3f}]"
+                    for m in METRICS
+                )
+            )
+        print(f"wrote {out}/compared.csv")
 
 
 if __name__ == "__main__":

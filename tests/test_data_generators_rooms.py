@@ -38,6 +38,18 @@ def test_noise_colours_differ_as_they_should():
     assert _band_share(hum, 40, 1000) > 0.8
 
 
+def test_added_environments_sit_where_their_sources_do():
+    rng = np.random.default_rng(4)
+    for env in ("RAIN", "HISS"):  # drops and escaping air: above 1 kHz
+        assert _band_share(generate_environment(env, rng, 4.0), 1000, 8000) > 0.9, env
+    assert _band_share(generate_environment("ENGINE", rng, 4.0), 15, 1000) > 0.8
+    music = generate_environment("MUSIC", rng, 4.0)
+    assert _band_share(music, 100, 2000) > 0.8
+    # notes start and decay: the 50-ms level varies far more than a stationary noise's
+    frames = music[: len(music) // 800 * 800].reshape(-1, 800).astype(np.float64)
+    assert np.std(10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)) > 3.0
+
+
 def test_babble_is_built_from_speech_and_seeded():
     utts = [np.sin(np.linspace(0, 300 * k, 20000)).astype(np.float32) for k in range(1, 4)]
     a = generate_environment("BABBLE", np.random.default_rng(5), 2.0, utts)
