@@ -140,6 +140,12 @@ def fan(rng: np.random.Generator, n: int) -> np.ndarray:
     return signal.sosfilt(sos, pink(rng, n)) + 0.3 * tones
 
 
+def _slow_walk(rng: np.random.Generator, n: int, hop: int) -> np.ndarray:
+    """A unit-variance random walk with a step every ``hop`` samples, linearly interpolated."""
+    walk = np.cumsum(rng.standard_normal(n // hop + 2))
+    return np.interp(np.arange(n), np.arange(len(walk)) * hop, walk / (np.std(walk) + 1e-9))
+
+
 def _decaying_bursts(rng: np.random.Generator, n: int, rate_hz: float, tau_s: float) -> np.ndarray:
     """Envelope of Poisson-timed impulses of random height, each decaying with ``tau_s``."""
     impulses = np.zeros(n)
@@ -162,9 +168,8 @@ def rain(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def engine(rng: np.random.Generator, n: int) -> np.ndarray:
     """Idling engine: firing harmonics of a drifting 20-45 Hz rate, pulsed low-passed rumble."""
-    walk = np.cumsum(rng.standard_normal(n // 1600 + 2))
-    rpm = np.interp(np.arange(n), np.arange(len(walk)) * 1600, walk / (np.std(walk) + 1e-9))
-    firing = rng.uniform(20.0, 45.0) * (1.0 + 0.1 * rpm)
+    drift = _slow_walk(rng, n, 1600)
+    firing = rng.uniform(20.0, 45.0) * (1.0 + 0.1 * drift)
     phase = 2 * np.pi * np.cumsum(firing) / SAMPLE_RATE
     out = sum(
         np.sin(k * phase + rng.uniform(0, 2 * np.pi)) * rng.uniform(0.5, 1.0) / k**0.8
@@ -191,9 +196,8 @@ def music(rng: np.random.Generator, n: int) -> np.ndarray:
 def hiss(rng: np.random.Generator, n: int) -> np.ndarray:
     """Escaping air or steam: noise high-passed at 1.5-3 kHz whose level drifts by a few dB."""
     sos = signal.butter(4, rng.uniform(1500.0, 3000.0), "highpass", fs=SAMPLE_RATE, output="sos")
-    walk = np.cumsum(rng.standard_normal(n // 4000 + 2))
-    level = np.interp(np.arange(n), np.arange(len(walk)) * 4000, walk / (np.std(walk) + 1e-9))
-    return signal.sosfilt(sos, rng.standard_normal(n)) * 10 ** (0.15 * level)
+    level_db = 3.0 * _slow_walk(rng, n, 4000)
+    return signal.sosfilt(sos, rng.standard_normal(n)) * 10 ** (level_db / 20.0)
 
 
 def babble(
