@@ -87,6 +87,18 @@ def test_paper_config_trains_every_enhancer_with_its_own_settings():
         ({"rirs": {"absorption": [0.2, 1.5]}}, "rirs.absorption"),
         ({"data": {"min_seconds": 9.0, "max_seconds": 4.0}}, "data.min_seconds"),
         ({"noise": {"environments": {"train": ["PINK"], "test": ["PINK"]}}}, "noise.environments"),
+        (
+            {"noise": {"environments": {"train": ["WHITE"], "dev": ["WHITE"], "test": ["PINK"]}}},
+            "noise.environments",
+        ),
+        (
+            {"noise": {"environments": {"train": ["WHITE"], "dev": ["PINK"], "test": ["PINK"]}}},
+            "noise.environments",
+        ),
+        (
+            {"noise": {"environments": {"train": ["WHITE"], "dev": ["KAZOO"], "test": ["PINK"]}}},
+            "noise.environments",
+        ),
         ({"corpus": {"source": "librispeech"}}, "corpus.librispeech.root"),
         (
             {"corpus": {"source": "librispeech", "librispeech": {"root": "/no/such/folder"}}},
@@ -169,6 +181,14 @@ def test_remixing_is_validated_and_absent_unless_configured():
     for bad in ({"remix_fraction": 1.5}, {"remix_noises": 0}, {"remix_tilt_db": -1}):
         with pytest.raises(Exception, match="remix"):
             merged({"se": {"train": {"per_model": {"unet_at": bad}}}})
+
+
+def test_dev_noise_environments_are_accepted_and_absent_unless_configured():
+    """No schema default: runs whose dev mixtures use the train noises keep their params."""
+    assert "dev" not in merged()["noise"]["environments"]
+    cfg = merged({"noise": {"environments": {"dev": ["MUSIC", "ENGINE"]}}})
+    check_config(cfg)
+    assert cfg["noise"]["environments"]["dev"] == ["MUSIC", "ENGINE"]
 
 
 def test_asr_and_attack_settings():

@@ -241,7 +241,7 @@ def test_real_data_layouts_give_the_same_manifests(smoke_run, tmp_path):
     (libri / "train-clean-100" / "27").symlink_to(tmp_path / "hi" / "train-clean-100" / "27")
     demand = make_demand_tree(
         tmp_path / "DEMAND",
-        ["DKITCHEN", "NPARK", "PCAFETER", "STRAFFIC"],
+        ["DKITCHEN", "NPARK", "OOFFICE", "PCAFETER", "STRAFFIC"],
         channels=("ch01", "ch02"),
     )
     cfg = write_config(
@@ -251,7 +251,12 @@ def test_real_data_layouts_give_the_same_manifests(smoke_run, tmp_path):
             "noise": {
                 "source": "demand",
                 "demand_root": str(demand),
-                "environments": {"train": ["DKITCHEN", "NPARK"], "test": ["PCAFETER", "STRAFFIC"]},
+                # dev mixtures from an environment of their own (noise.environments.dev)
+                "environments": {
+                    "train": ["DKITCHEN", "NPARK"],
+                    "dev": ["OOFFICE"],
+                    "test": ["PCAFETER", "STRAFFIC"],
+                },
                 "channels": ["ch01", "ch02"],
             },
         },
@@ -271,10 +276,15 @@ def test_real_data_layouts_give_the_same_manifests(smoke_run, tmp_path):
     assert set(clean["speaker"].astype(str)) == {"19", "26", "27"}
     assert clean.loc[clean["speaker"].astype(str) == "27", "resampled"].all()
     noise = pd.read_csv(work / "results/data/noise/manifest.csv")
-    assert noise["resampled"].all() and len(noise) == 8
+    assert noise["resampled"].all() and len(noise) == 10
     assert noise.loc[noise["noise_env"] == "DKITCHEN", "mixed_down"].all()
     test = pd.read_csv(work / "results/data/mix/test.csv")
     assert set(test["noise_env"]) <= {"PCAFETER", "STRAFFIC"}
+    assert set(pd.read_csv(work / "results/data/mix/dev.csv")["noise_env"]) == {"OOFFICE"}
+    assert set(pd.read_csv(work / "results/data/mix/train.csv")["noise_env"]) <= {
+        "DKITCHEN",
+        "NPARK",
+    }
     for row in test.itertuples():
         x = read_audio(work / row.clean_path)[0][0]
         y = read_audio(work / row.noisy_path)[0][0]

@@ -72,12 +72,16 @@ def _check_corpus(cfg: dict) -> None:
 
 def _check_noise(cfg: dict) -> None:
     envs = cfg["noise"]["environments"]
-    both = sorted(set(envs["train"]) & set(envs["test"]))
-    if both:
-        raise ConfigError(
-            f"config key noise.environments: {both} listed for both train and test; "
-            "train and test noises must be disjoint"
-        )
+    splits = [split for split in ("train", "dev", "test") if split in envs]
+    for i, a in enumerate(splits):
+        for b in splits[i + 1 :]:
+            both = sorted(set(envs[a]) & set(envs[b]))
+            if both:
+                raise ConfigError(
+                    f"config key noise.environments: {both} listed for both {a} and {b}; "
+                    "the splits' noises must be disjoint"
+                )
+    listed = [env for split in splits for env in envs[split]]
     if cfg["noise"]["source"] == "demand":
         root = cfg["noise"]["demand_root"]
         if not root or not Path(root).is_dir():
@@ -86,13 +90,13 @@ def _check_noise(cfg: dict) -> None:
                 "(required when noise.source is demand)"
             )
         return
-    unknown = sorted(set(envs["train"] + envs["test"]) - set(ALL_ENVIRONMENTS))
+    unknown = sorted(set(listed) - set(ALL_ENVIRONMENTS))
     if unknown:
         raise ConfigError(
             f"config key noise.environments: unknown embedded noises {unknown}; "
             f"known: {list(ALL_ENVIRONMENTS)}"
         )
-    if BABBLE in envs["train"] + envs["test"] and babble_split_size(cfg) == 0:
+    if BABBLE in listed and babble_split_size(cfg) == 0:
         raise ConfigError(
             "config key noise.environments lists BABBLE but the corpus has no babble "
             "speakers (corpus.embedded.speakers.babble / corpus.librispeech.subsets.babble)"

@@ -135,14 +135,25 @@ def noise_input(wildcards):
 
 
 def noise_environments():
-    """Split -> environments; dev mixtures draw from the train noises."""
+    """Split -> environments (a dev entry only when noise.environments.dev is set)."""
     envs = config["noise"]["environments"]
-    return {"train": list(envs["train"]), "test": list(envs["test"])}
+    return {split: list(envs[split]) for split in ("train", "dev", "test") if split in envs}
+
+
+def all_noise_environments():
+    return [env for envs in noise_environments().values() for env in envs]
+
+
+def noise_split_of(split):
+    """The noise split a mixture split draws from: dev uses the train noises unless
+    noise.environments.dev lists its own."""
+    if split == "dev" and "dev" in config["noise"]["environments"]:
+        return "dev"
+    return "test" if split == "test" else "train"
 
 
 def embedded_noise_babble_input(wildcards):
-    envs = config["noise"]["environments"]
-    if "BABBLE" in envs["train"] + envs["test"]:
+    if "BABBLE" in all_noise_environments():
         return {"babble": "results/data/clean/babble.csv"}
     return {}
 

@@ -20,8 +20,8 @@ rule mix:
     params:
         snrs_db=config["mix"]["snrs_db"],
         per_utterance=lambda wc: config["mix"]["per_utterance"][wc.split],
-        # dev mixtures draw from the train noises; test from the held-out ones
-        noise_split=lambda wc: "test" if wc.split == "test" else "train",
+        # test from the held-out noises; dev from the train ones or its own
+        noise_split=lambda wc: noise_split_of(wc.split),
         seed=config["seed"],
     script:
         "../scripts/mix.py"

@@ -14,8 +14,7 @@ rule synthesize_noise:
     conda:
         "../../envs/data.yaml"
     params:
-        environments=config["noise"]["environments"]["train"]
-        + config["noise"]["environments"]["test"],
+        environments=all_noise_environments(),
         seconds=config["noise"]["embedded_seconds"],
         rms_dbfs=config["noise"]["embedded_rms_dbfs"],
         seed=config["seed"],

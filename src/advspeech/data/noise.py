@@ -310,7 +310,7 @@ def index_demand(
     """Index a DEMAND-layout tree. ``environments`` maps a split to its environment folders.
 
     Raises :class:`DataError` for a missing root, environment folder or channel file, and
-    for an environment listed in two splits (train and test noises must be disjoint).
+    for an environment listed in two splits (the splits' noises must be disjoint).
     """
     root = Path(root)
     if not root.is_dir():
@@ -322,7 +322,7 @@ def index_demand(
             if env in seen and seen[env] != split:
                 raise DataError(
                     f"noise environment {env!r} is listed for both {seen[env]!r} and {split!r}: "
-                    "train and test noises must be disjoint"
+                    "the splits' noises must be disjoint"
                 )
             seen[env] = split
             folder = root / env
