@@ -137,7 +137,9 @@ def noise_input(wildcards):
 def noise_environments():
     """Split -> environments (a dev entry only when noise.environments.dev is set)."""
     envs = config["noise"]["environments"]
-    return {split: list(envs[split]) for split in ("train", "dev", "test") if split in envs}
+    return {
+        split: list(envs[split]) for split in ("train", "dev", "test") if split in envs
+    }
 
 
 def all_noise_environments():
