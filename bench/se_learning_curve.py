@@ -72,15 +72,14 @@ def curve(job: tuple) -> list[dict]:
     gen = seed_everything(seed)
     model = build_se(model_name, model_cfg)
     tag = "_".join(held_out)
-    train = Pairs.from_manifest(
-        without_types(
-            "results/data/mix/train.csv", held_out, Path(out) / f"train_without_{tag}.csv"
-        ),
-        "noisy_path",
-    )
-    dev = Pairs.from_manifest(
-        without_types("results/data/mix/dev.csv", held_out, Path(out) / f"dev_without_{tag}.csv"),
-        "noisy_path",
+    train, dev = (
+        Pairs.from_manifest(
+            without_types(
+                f"results/data/mix/{split}.csv", held_out, Path(out) / f"{split}_without_{tag}.csv"
+            ),
+            "noisy_path",
+        )
+        for split in ("train", "dev")
     )
     clean, noisy, _ = dev_sample(scored, count, seed, held_out)
     base_steps = train_cfg["steps"]

@@ -130,16 +130,16 @@ def noisy_scores(mixtures: pd.DataFrame, pairs: list, out: Path, jobs: int) -> d
 def compare_runs(out: Path, other: Path, names: list[str], folds: list[list[str]]) -> pd.DataFrame:
     """This run's per-mixture scores minus ``other``'s on the mixtures both scored."""
     mixtures = pd.read_csv(out / "mixtures.csv")
+    held_out = mixtures[mixtures["noise_env"].isin({e for f in folds for e in f})]
+    stems = {"seen": ["all"], "unseen": ["minus_" + "_".join(f) for f in folds]}
     rows = []
     for name in names:
         if not (other / name).is_dir():
             print(f"--compare: {other} has no variant {name!r}; skipped")
             continue
-        stems = {"seen": ["all"], "unseen": ["minus_" + "_".join(f) for f in folds]}
         for kind, tags in stems.items():
             mine = pd.concat(pd.read_csv(out / name / f"{t}.scores.csv") for t in tags)
             theirs = pd.concat(pd.read_csv(other / name / f"{t}.scores.csv") for t in tags)
-            held_out = mixtures[mixtures["noise_env"].isin({e for f in folds for e in f})]
             both = held_out[["mix_id", "utt_id"]].merge(mine, on="mix_id")
             both = both.merge(theirs, on="mix_id", suffixes=("", "_other"))
             row = {"variant": name, "models": kind, "mixtures": len(both)}

@@ -67,9 +67,9 @@ class SETrainConfig:
     # Eq. 6's FGSM step on the clean-to-clean pairs too (the paper's equation as written);
     # False leaves their input clean, so they keep teaching the model to pass speech through
     perturb_clean_pairs: bool = True
-    # dynamic remixing of the noisy pairs (see :func:`advspeech.se_augment.remix_noise`): the share of noisy
-    # rows whose noise is replaced, how many donor noises are summed, and the largest
-    # spectral tilt given to a donor (power slope in dB per decade of frequency)
+    # dynamic remixing of the noisy pairs (:func:`advspeech.se_augment.remix_noise`): the
+    # share of noisy rows whose noise is replaced, how many donor noises are summed, and the
+    # largest spectral tilt given to a donor (power slope in dB per decade of frequency)
     remix_fraction: float = 0.0
     remix_noises: int = 1
     remix_tilt_db: float = 0.0
