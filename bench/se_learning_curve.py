@@ -8,6 +8,9 @@ loss so far; early stopping off) are applied to a fixed sample of *dev* mixtures
 their clean utterances. Printed as one table, saved as CSV and PNG: dev PESQ, STOI and
 SNR of the enhanced mixtures, PESQ/STOI of the enhanced clean input against itself
 (what the model does to clean speech), the training and dev loss, and the CPU seconds.
+The gains over the noisy input come with 95 % cluster-bootstrap intervals over
+utterances, and each multiple's per-mixture scores are kept (``{model}_{multiple}x.csv``)
+so that two budgets or two runs can be paired by ``mix_id``.
 
 The schedule is the configured one *stretched over the largest budget*: with
 ``schedule: cosine`` a checkpoint at 1x is not a 1x run (its learning rate has not
@@ -35,7 +38,7 @@ from se_noise_generalisation import without_types
 
 from advspeech.config import se_train_settings
 from advspeech.io import read_audio, read_csv
-from advspeech.metrics import pesq_stoi_snr
+from advspeech.metrics import paired_difference_ci, pesq_stoi_snr
 from advspeech.protocol import TestSplitRefused, require_tuning_split
 from advspeech.se import build_se
 from advspeech.se.apply import enhance_signal
@@ -53,16 +56,18 @@ def model_settings(config: dict, model: str) -> tuple[dict, dict]:
 
 def dev_sample(
     manifest: str, count: int, seed: int, types: list[str] | None = None
-) -> tuple[list, list, np.ndarray]:
+) -> tuple[list, list, pd.DataFrame]:
     """A fixed random sample of ``count`` mixtures of ``manifest`` (only those of the
-    noise ``types`` when given): clean, noisy, utt ids."""
-    mixtures = read_csv(manifest, required=["noisy_path", "clean_path"])
+    noise ``types`` when given): clean, noisy, and their ids (``mix_id`` where the
+    manifest has it, ``utt_id``, ``noise_env``)."""
+    mixtures = read_csv(manifest, required=["noisy_path", "clean_path", "utt_id"])
     if types:
         mixtures = mixtures[mixtures["noise_env"].isin(types)]
     mixtures = mixtures.sample(n=min(count, len(mixtures)), random_state=seed)
     clean = [read_audio(p)[0][0] for p in mixtures["clean_path"]]
     noisy = [read_audio(p)[0][0] for p in mixtures["noisy_path"]]
-    return clean, noisy, mixtures["utt_id"].to_numpy()
+    ids = [c for c in ("mix_id", "utt_id", "noise_env") if c in mixtures]
+    return clean, noisy, mixtures[ids].reset_index(drop=True)
 
 
 def curve(job: tuple) -> list[dict]:
@@ -81,7 +86,7 @@ def curve(job: tuple) -> list[dict]:
         )
         for split in ("train", "dev")
     )
-    clean, noisy, _ = dev_sample(scored, count, seed, held_out)
+    clean, noisy, ids = dev_sample(scored, count, seed, held_out)
     base_steps = train_cfg["steps"]
     total = round(max(multiples) * base_steps)
     cfg = SETrainConfig(**{**train_cfg, "steps": total, "schedule_steps": total, "patience": 10**9})
@@ -114,6 +119,10 @@ def curve(job: tuple) -> list[dict]:
         passed = [enhance_signal(kept, torch.from_numpy(c), window, "cpu") for c in clean]
         scores = pesq_stoi_snr(clean, [e.numpy() for e in enhanced])
         clean_scores = pesq_stoi_snr(clean, [p.numpy() for p in passed])
+        per_mixture = ids.assign(
+            **scores, **{f"clean_{k}": v for k, v in clean_scores.items() if k != "snr"}
+        )
+        per_mixture.to_csv(f"{out}/{model_name}_{multiple:g}x.csv", index=False)
         rows.append(
             {
                 "model": model_name,
@@ -138,6 +147,16 @@ def curve(job: tuple) -> list[dict]:
         )
     state.clear()
     return rows
+
+
+def gain_interval(
+    out: str, model: str, multiple: float, metric: str, noisy: dict, ids: pd.DataFrame
+) -> tuple[float, float, float]:
+    """Enhanced minus noisy ``metric`` over the scored mixtures: mean and 95 %
+    cluster-bootstrap interval over utterances (the same mixtures, paired)."""
+    enhanced = pd.read_csv(f"{out}/{model}_{multiple:g}x.csv")[metric]
+    diff = paired_difference_ci(enhanced, noisy[metric], ids["utt_id"])
+    return diff.mean, diff.low, diff.high
 
 
 def plot(frame: pd.DataFrame, noisy: dict, path: str) -> None:
@@ -213,9 +232,15 @@ def main() -> None:
     ]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = [row for part in pool.map(curve, jobs) for row in part]
-    clean, noisy, _ = dev_sample(scored, args.count, seed, args.hold_out)
-    baseline = {k: float(np.nanmean(v)) for k, v in pesq_stoi_snr(clean, noisy).items()}
+    clean, noisy, ids = dev_sample(scored, args.count, seed, args.hold_out)
+    noisy_scores = pesq_stoi_snr(clean, noisy)
+    baseline = {k: float(np.nanmean(v)) for k, v in noisy_scores.items()}
     frame = pd.DataFrame(rows)
+    for metric in ("pesq", "stoi", "snr"):
+        frame[[f"{metric}_gain", f"{metric}_gain_low", f"{metric}_gain_high"]] = [
+            gain_interval(args.out, row.model, row.multiple, metric, noisy_scores, ids)
+            for row in frame.itertuples(index=False)
+        ]
     frame.to_csv(f"{args.out}/curve.csv", index=False)
     plot(frame, baseline, f"{args.out}/curve.png")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
