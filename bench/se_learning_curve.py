@@ -9,8 +9,8 @@ their clean utterances. Printed as one table, saved as CSV and PNG: dev PESQ, ST
 SNR of the enhanced mixtures, PESQ/STOI of the enhanced clean input against itself
 (what the model does to clean speech), the training and dev loss, and the CPU seconds.
 The gains over the noisy input come with 95 % cluster-bootstrap intervals over
-utterances, and each multiple's per-mixture scores are kept (``{model}_{multiple}x.csv``)
-so that two budgets or two runs can be paired by ``mix_id``.
+utterances, and the per-mixture scores of each multiple (``{model}_{multiple}x.csv``) and
+of the noisy input (``noisy.csv``) are kept, so that budgets or runs pair by ``mix_id``.
 
 The schedule is the configured one *stretched over the largest budget*: with
 ``schedule: cosine`` a checkpoint at 1x is not a 1x run (its learning rate has not
@@ -235,6 +235,7 @@ def main() -> None:
     clean, noisy, ids = dev_sample(scored, args.count, seed, args.hold_out)
     noisy_scores = pesq_stoi_snr(clean, noisy)
     baseline = {k: float(np.nanmean(v)) for k, v in noisy_scores.items()}
+    ids.assign(**noisy_scores).to_csv(f"{args.out}/noisy.csv", index=False)
     frame = pd.DataFrame(rows)
     for metric in ("pesq", "stoi", "snr"):
         frame[[f"{metric}_gain", f"{metric}_gain_low", f"{metric}_gain_high"]] = [
