@@ -44,7 +44,9 @@ def merged(*overrides: dict) -> dict:
     return cfg
 
 
-@pytest.mark.parametrize("path", ["config.yaml", "tests/smoke.yaml", "configs/paper.yaml"])
+@pytest.mark.parametrize(
+    "path", ["config.yaml", "tests/smoke.yaml", "configs/paper.yaml", "configs/quality.yaml"]
+)
 def test_shipped_configs_pass(path, tmp_path):
     shipped = yaml.safe_load((REPO / path).read_text())
     # the paper config names the cluster's corpus roots: here, folders that exist
