@@ -149,14 +149,16 @@ def curve(job: tuple) -> list[dict]:
     return rows
 
 
-def gain_interval(
-    out: str, model: str, multiple: float, metric: str, noisy: dict, ids: pd.DataFrame
-) -> tuple[float, float, float]:
-    """Enhanced minus noisy ``metric`` over the scored mixtures: mean and 95 %
+def gains(out: str, model: str, multiple: float, noisy: dict, ids: pd.DataFrame) -> dict:
+    """Enhanced minus noisy PESQ, STOI and SNR over the scored mixtures: mean and 95 %
     cluster-bootstrap interval over utterances (the same mixtures, paired)."""
-    enhanced = pd.read_csv(f"{out}/{model}_{multiple:g}x.csv")[metric]
-    diff = paired_difference_ci(enhanced, noisy[metric], ids["utt_id"])
-    return diff.mean, diff.low, diff.high
+    enhanced = pd.read_csv(f"{out}/{model}_{multiple:g}x.csv")
+    row = {}
+    for metric in ("pesq", "stoi", "snr"):
+        diff = paired_difference_ci(enhanced[metric], noisy[metric], ids["utt_id"])
+        row |= {f"{metric}_gain": diff.mean, f"{metric}_gain_low": diff.low}
+        row |= {f"{metric}_gain_high": diff.high}
+    return row
 
 
 def plot(frame: pd.DataFrame, noisy: dict, path: str) -> None:
@@ -236,12 +238,9 @@ def main() -> None:
     noisy_scores = pesq_stoi_snr(clean, noisy)
     baseline = {k: float(np.nanmean(v)) for k, v in noisy_scores.items()}
     ids.assign(**noisy_scores).to_csv(f"{args.out}/noisy.csv", index=False)
-    frame = pd.DataFrame(rows)
-    for metric in ("pesq", "stoi", "snr"):
-        frame[[f"{metric}_gain", f"{metric}_gain_low", f"{metric}_gain_high"]] = [
-            gain_interval(args.out, row.model, row.multiple, metric, noisy_scores, ids)
-            for row in frame.itertuples(index=False)
-        ]
+    frame = pd.DataFrame(
+        [row | gains(args.out, row["model"], row["multiple"], noisy_scores, ids) for row in rows]
+    )
     frame.to_csv(f"{args.out}/curve.csv", index=False)
     plot(frame, baseline, f"{args.out}/curve.png")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
