@@ -20,8 +20,8 @@ new noise. This bench measures the gap without touching the test split:
 
 ``--variant NAME key=value ...`` (as in ``bench/se_selection_dev.py``) trains every fold
 and the reference with overrides, so a training change can be selected on what it does
-to unseen noise; each variant's unseen and seen PESQ are compared, paired, with the
-first variant's, and its reference's clean dev speech through the model is scored
+to unseen noise; each variant's unseen and seen PESQ, STOI and SNR are compared,
+paired, with the first variant's, and its reference's clean dev speech through the model is scored
 against the clean-speech control (lower bound over dev speakers >= 3.5 PESQ / 0.95
 STOI). Trained models and scores are reused when their settings are unchanged. A tuning
 tool: reads train and dev data only.
@@ -300,13 +300,18 @@ def main() -> None:
     covered = mixtures["noise_env"].isin({env for fold in folds for env in fold}).to_numpy()
     for name, *_ in variants[1:]:
         for kind in ("seen", "unseen"):
-            diff = paired_difference_ci(
-                results[name][kind]["pesq"][covered],
-                results[first][kind]["pesq"][covered],
-                utts[covered],
-            )
+            diffs = {
+                m: paired_difference_ci(
+                    results[name][kind][m][covered], results[first][kind][m][covered], utts[covered]
+                )
+                for m in METRICS
+            }
             print(
-                f"{name} - {first}, {kind} PESQ: {diff.mean:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]"
+                f"{name} - {first}, {kind}: "
+                + "  ".join(
+                    f"{m.upper()} {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
+                    for m, d in diffs.items()
+                )
             )
     print(f"wrote {out}/generalisation.csv")
     if args.compare:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from advspeech.se import build_se
 from advspeech.se.apply import enhance_signal
-from advspeech.se.unet import AttentionGate, l1_stft_loss, multi_resolution_stft_loss
+from advspeech.se.unet import (
+    SNR_LOSS_CAP_DB,
+    AttentionGate,
+    l1_stft_loss,
+    multi_resolution_stft_loss,
+    thresholded_snr_loss,
+)
 from advspeech.se_train import (
     Pairs,
     SETrainConfig,
@@ -243,6 +251,35 @@ def test_log_floor_ignores_inaudible_error_and_is_scale_free():
     assert float(multi_resolution_stft_loss(10 * error, 10 * clean, 60.0)) == pytest.approx(
         float(multi_resolution_stft_loss(error, clean, 60.0)), rel=1e-4
     )
+
+
+def test_thresholded_snr_loss_is_minus_the_snr_and_saturates_at_the_cap():
+    gen = torch.Generator().manual_seed(0)
+    clean = 0.05 * torch.randn(2, 8192, generator=gen)
+    # half the amplitude: error power a quarter of the signal's (SNR 6.02 dB), plus the
+    # floor of 10^(-cap/10) of it
+    expected = -10 * math.log10(1 / (0.25 + 10 ** (-SNR_LOSS_CAP_DB / 10)))
+    assert float(thresholded_snr_loss(0.5 * clean, clean)) == pytest.approx(expected, abs=1e-4)
+    # a perfect pass-through scores the cap, not infinity, and its gradient stays finite
+    estimate = clean.clone().requires_grad_(True)
+    loss = thresholded_snr_loss(estimate, clean)
+    assert float(loss) == pytest.approx(-SNR_LOSS_CAP_DB, abs=1e-3)
+    loss.backward()
+    assert torch.isfinite(estimate.grad).all()
+    # scale-free: the same relative error at a tenth of the level costs the same
+    noisy = clean + 0.01 * torch.randn(2, 8192, generator=gen)
+    assert float(thresholded_snr_loss(0.1 * noisy, 0.1 * clean)) == pytest.approx(
+        float(thresholded_snr_loss(noisy, clean)), abs=1e-3
+    )
+    # in the l1_stft objective only with a weight
+    base = float(l1_stft_loss(noisy, clean))
+    weighted = float(l1_stft_loss(noisy, clean, snr_weight=0.1))
+    assert weighted == pytest.approx(base + 0.1 * float(thresholded_snr_loss(noisy, clean)))
+
+
+def test_snr_weight_needs_the_stft_loss():
+    with pytest.raises(ValueError, match="snr_weight"):
+        build_se("waveunet", {**TINY["waveunet"], "loss": "mse", "snr_weight": 0.1})
 
 
 def test_log_floor_needs_the_stft_loss():

@@ -50,6 +50,11 @@ def _check_se_losses(cfg: dict) -> None:
                 f"config key se.models.{name}.log_floor_db: applies to loss l1_stft only "
                 f"(loss is {model.get('loss', 'mse')!r})"
             )
+        if model.get("snr_weight", 0) and model.get("loss", "mse") != "l1_stft":
+            raise ConfigError(
+                f"config key se.models.{name}.snr_weight: applies to loss l1_stft only "
+                f"(loss is {model.get('loss', 'mse')!r})"
+            )
 
 
 def _check_corpus(cfg: dict) -> None:

@@ -36,6 +36,11 @@ class WaveUNetConfig:
     # than ~60 dB below the speech carried two thirds of the log-magnitude term: the model
     # was trained to match inaudible detail instead of the speech (docs/experiments.md)
     log_floor_db: float | None = None
+    # l1_stft only: weight per dB of a thresholded-SNR term (minus the segment's SNR,
+    # capped at SNR_LOSS_CAP_DB; Wisdom et al. 2020). The STFT terms see magnitudes only
+    # and the waveform L1 is small next to them, so nothing but this term asks for the
+    # phase the SNR metric (and the STOI envelopes of overlapping harmonics) depend on
+    snr_weight: float = 0.0
     # U-Net_At only: which up-sampling levels (1 = the one next to the bottleneck) get an
     # attention gate, the attention width, and the key/value average-pool factor
     attention_levels: tuple[int, ...] = field(default_factory=tuple)
@@ -179,18 +184,41 @@ def multi_resolution_stft_loss(
     return total / len(STFT_LOSS_RESOLUTIONS)
 
 
+# the thresholded SNR loss saturates here: past it, a clean-to-clean pair passed through
+# almost exactly would otherwise get an ever larger gradient (d log e / d e = 1 / e)
+SNR_LOSS_CAP_DB = 30.0
+
+
+def thresholded_snr_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """Mean over examples of minus the SNR in dB of ``estimate`` against ``clean``, with
+    the error power floored at the clean power times 10^(-cap/10) (so at most the cap)."""
+    signal = clean.pow(2).sum(dim=-1)
+    error = (clean - estimate).pow(2).sum(dim=-1)
+    floor = signal * 10 ** (-SNR_LOSS_CAP_DB / 10)
+    ratio = (signal + 1e-12) / (error + floor + 1e-12)
+    return -10.0 * torch.log10(ratio).mean()
+
+
 def l1_stft_loss(
-    estimate: torch.Tensor, clean: torch.Tensor, log_floor_db: float | None = None
+    estimate: torch.Tensor,
+    clean: torch.Tensor,
+    log_floor_db: float | None = None,
+    snr_weight: float = 0.0,
 ) -> torch.Tensor:
-    return L1_WEIGHT * F.l1_loss(estimate, clean) + multi_resolution_stft_loss(
+    total = L1_WEIGHT * F.l1_loss(estimate, clean) + multi_resolution_stft_loss(
         estimate, clean, log_floor_db
     )
+    if snr_weight:
+        total = total + snr_weight * thresholded_snr_loss(estimate, clean)
+    return total
 
 
 # loss name -> the objective for a model config (a loss with options reads them there)
 WAVEFORM_LOSSES = {
     "mse": lambda cfg: F.mse_loss,
-    "l1_stft": lambda cfg: partial(l1_stft_loss, log_floor_db=cfg.log_floor_db),
+    "l1_stft": lambda cfg: partial(
+        l1_stft_loss, log_floor_db=cfg.log_floor_db, snr_weight=cfg.snr_weight
+    ),
 }
 
 
@@ -204,6 +232,8 @@ def _waveunet_config(cfg: dict) -> WaveUNetConfig:
         )
     if cfg.get("log_floor_db") is not None and cfg.get("loss", "mse") != "l1_stft":
         raise ValueError("se.models.*.log_floor_db applies to loss l1_stft only")
+    if cfg.get("snr_weight", 0.0) and cfg.get("loss", "mse") != "l1_stft":
+        raise ValueError("se.models.*.snr_weight applies to loss l1_stft only")
     return WaveUNetConfig(**cfg)
 
 
