@@ -131,6 +131,14 @@ def test_paper_config_trains_every_enhancer_with_its_own_settings():
         ),
         ({"defences": {"table": ["none", "unet_at_clean"]}}, "defences.table"),
         ({"se": {"models": {"unet_at": {"loss": "mse"}}}}, "se.models.unet_at.log_floor_db"),
+        (
+            {
+                "se": {
+                    "models": {"waveunet": {"loss": "mse", "log_floor_db": None, "snr_weight": 0.1}}
+                }
+            },
+            "se.models.waveunet.snr_weight",
+        ),
     ],
 )
 def test_each_cross_key_rule_names_its_key(overrides, key):
