@@ -263,7 +263,7 @@ def test_thresholded_snr_loss_is_minus_the_snr_and_saturates_at_the_cap():
     # a perfect pass-through scores the cap, not infinity, and its gradient stays finite
     estimate = clean.clone().requires_grad_(True)
     loss = thresholded_snr_loss(estimate, clean)
-    assert float(loss) == pytest.approx(-SNR_LOSS_CAP_DB, abs=1e-3)
+    assert loss.item() == pytest.approx(-SNR_LOSS_CAP_DB, abs=1e-3)
     loss.backward()
     assert torch.isfinite(estimate.grad).all()
     # scale-free: the same relative error at a tenth of the level costs the same
