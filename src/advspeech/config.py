@@ -43,18 +43,19 @@ def _check_ranges(cfg: dict) -> None:
         raise ConfigError("config keys data.min_seconds must be below data.max_seconds")
 
 
+# options of the U-Nets' l1_stft loss (advspeech.se.unet), meaningless with another loss
+L1_STFT_ONLY_KEYS = ("log_floor_db", "snr_weight")
+
+
 def _check_se_losses(cfg: dict) -> None:
     for name, model in cfg["se"]["models"].items():
-        if model.get("log_floor_db") is not None and model.get("loss", "mse") != "l1_stft":
-            raise ConfigError(
-                f"config key se.models.{name}.log_floor_db: applies to loss l1_stft only "
-                f"(loss is {model.get('loss', 'mse')!r})"
-            )
-        if model.get("snr_weight", 0) and model.get("loss", "mse") != "l1_stft":
-            raise ConfigError(
-                f"config key se.models.{name}.snr_weight: applies to loss l1_stft only "
-                f"(loss is {model.get('loss', 'mse')!r})"
-            )
+        loss = model.get("loss", "mse")
+        for key in L1_STFT_ONLY_KEYS:
+            if model.get(key) and loss != "l1_stft":
+                raise ConfigError(
+                    f"config key se.models.{name}.{key}: applies to loss l1_stft only "
+                    f"(loss is {loss!r})"
+                )
 
 
 def _check_corpus(cfg: dict) -> None:

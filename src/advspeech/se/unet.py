@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from advspeech.config import L1_STFT_ONLY_KEYS
+
 
 @dataclass(frozen=True)
 class WaveUNetConfig:
@@ -230,10 +232,9 @@ def _waveunet_config(cfg: dict) -> WaveUNetConfig:
         raise ValueError(
             f"se.models.*.loss {cfg['loss']!r}: choose one of {sorted(WAVEFORM_LOSSES)}"
         )
-    if cfg.get("log_floor_db") is not None and cfg.get("loss", "mse") != "l1_stft":
-        raise ValueError("se.models.*.log_floor_db applies to loss l1_stft only")
-    if cfg.get("snr_weight", 0.0) and cfg.get("loss", "mse") != "l1_stft":
-        raise ValueError("se.models.*.snr_weight applies to loss l1_stft only")
+    for key in L1_STFT_ONLY_KEYS:
+        if cfg.get(key) and cfg.get("loss", "mse") != "l1_stft":
+            raise ValueError(f"se.models.*.{key} applies to loss l1_stft only")
     return WaveUNetConfig(**cfg)
 
 
