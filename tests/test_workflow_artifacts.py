@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -329,3 +331,33 @@ def test_defences_table_adaptive_sweeps_and_claims(smoke_run):
     assert claims["holds"].dtype == bool
     for png in ("fig_defences.png", "fig_adaptive_defences.png"):
         assert (smoke_run / "results" / png).stat().st_size > 10_000
+
+
+def test_se_targets_report_pairs_the_run_scores(smoke_run, tmp_path):
+    """bench/se_targets.py reads issue 17's items off a finished run: each gain is the
+    paired mean over the items both systems scored, and its verdicts follow the mean and
+    the interval."""
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "targets.csv"
+    run = subprocess.run(
+        [sys.executable, str(root / "bench/se_targets.py"), "--directory", str(smoke_run),
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(out).set_index("item")
+    # 3 gains x 2 U-Nets, 2 U-Net - DNN, U-Net_At - U-Net_W, 3 DNN gains, 2 x 6 clean
+    assert len(table) == 24 and table["value"].notna().all()
+    scores = {
+        system: pd.read_csv(smoke_run / f"results/scores/{system}/noisy.csv")
+        for system in ("unprocessed", "unet_at_noisy")
+    }
+    paired = scores["unet_at_noisy"].merge(scores["unprocessed"], on=["utt_id", "item_id"])
+    gain = (paired["pesq_x"] - paired["pesq_y"]).mean()
+    row = table.loc["PESQ U-Net_At - Noisy_D"]
+    assert row["value"] == pytest.approx(gain, abs=1e-6)
+    assert row["low"] <= row["value"] <= row["high"]
+    assert row["met"] == (row["value"] >= 0.25) and row["clears"] == (row["low"] >= 0.25)
+    clean = pd.read_csv(smoke_run / "results/scores/dnn_advt/clean.csv")
+    assert table.loc["clean STOI DNN_T", "value"] == pytest.approx(clean["stoi"].mean(), 1e-6)
+    assert f"{int(table['met'].sum())} of 24 items met" in run.stdout
