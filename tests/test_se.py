@@ -277,6 +277,24 @@ def test_thresholded_snr_loss_is_minus_the_snr_and_saturates_at_the_cap():
     assert weighted == pytest.approx(base + 0.1 * float(thresholded_snr_loss(noisy, clean)))
 
 
+def test_thresholded_snr_loss_leaves_out_a_silent_reference():
+    """A digitally silent reference crop has no SNR: it is left out of the mean instead
+    of contributing a loss whose gradient grows as the error shrinks."""
+    gen = torch.Generator().manual_seed(1)
+    clean = torch.stack([0.05 * torch.randn(8192, generator=gen), torch.zeros(8192)])
+    estimate = (0.5 * clean + 1e-7 * torch.randn(2, 8192, generator=gen)).requires_grad_(True)
+    loss = thresholded_snr_loss(estimate, clean)
+    alone = thresholded_snr_loss(estimate[:1].detach(), clean[:1])
+    assert loss.item() == pytest.approx(alone.item())
+    loss.backward()
+    assert torch.isfinite(estimate.grad).all() and not estimate.grad[1].any()
+    # all silent: zero, and still differentiable
+    silent = torch.zeros(2, 8192, requires_grad=True)
+    empty = thresholded_snr_loss(silent, torch.zeros(2, 8192))
+    empty.backward()
+    assert empty.item() == 0.0 and not silent.grad.any()
+
+
 def test_snr_weight_needs_the_stft_loss():
     with pytest.raises(ValueError, match="snr_weight"):
         build_se("waveunet", {**TINY["waveunet"], "loss": "mse", "snr_weight": 0.1})

@@ -189,16 +189,23 @@ def multi_resolution_stft_loss(
 # the thresholded SNR loss saturates here: past it, a clean-to-clean pair passed through
 # almost exactly would otherwise get an ever larger gradient (d log e / d e = 1 / e)
 SNR_LOSS_CAP_DB = 30.0
+# mean power (dBFS) below which a reference crop counts as silent for the SNR term
+SNR_LOSS_SILENT_DBFS = -60.0
 
 
 def thresholded_snr_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
     """Mean over examples of minus the SNR in dB of ``estimate`` against ``clean``, with
-    the error power floored at the clean power times 10^(-cap/10) (so at most the cap)."""
+    the error power floored at the clean power times 10^(-cap/10) (so at most the cap).
+    An example whose reference is below SNR_LOSS_SILENT_DBFS has no SNR to speak of and
+    is left out: its floor would be ~0, and the loss's gradient (~1/error) unbounded."""
     signal = clean.pow(2).sum(dim=-1)
     error = (clean - estimate).pow(2).sum(dim=-1)
+    audible = signal > clean.shape[-1] * 10 ** (SNR_LOSS_SILENT_DBFS / 10)
+    if not audible.any():
+        return (estimate * 0.0).sum()  # zero, still on the graph
+    signal, error = signal[audible], error[audible]
     floor = signal * 10 ** (-SNR_LOSS_CAP_DB / 10)
-    ratio = (signal + 1e-12) / (error + floor + 1e-12)
-    return -10.0 * torch.log10(ratio).mean()
+    return -10.0 * torch.log10(signal / (error + floor)).mean()
 
 
 def l1_stft_loss(
