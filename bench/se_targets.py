@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     args = parser.parse_args()
     table = targets_table(Path(args.directory), args.seed)
-    with pd.option_context("display.width", 140, "display.float_format", "{:+.3f}".format):
+    with pd.option_context("display.width", 140, "display.float_format", "{:+.4f}".format):
         print(table.to_string(index=False))
     print(f"{int(table['met'].sum())} of {len(table)} items met on the mean")
     if args.out:
