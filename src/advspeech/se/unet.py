@@ -201,11 +201,12 @@ def thresholded_snr_loss(estimate: torch.Tensor, clean: torch.Tensor) -> torch.T
     signal = clean.pow(2).sum(dim=-1)
     error = (clean - estimate).pow(2).sum(dim=-1)
     audible = signal > clean.shape[-1] * 10 ** (SNR_LOSS_SILENT_DBFS / 10)
-    if not audible.any():
-        return (estimate * 0.0).sum()  # zero, still on the graph
-    signal, error = signal[audible], error[audible]
-    floor = signal * 10 ** (-SNR_LOSS_CAP_DB / 10)
-    return -10.0 * torch.log10(signal / (error + floor)).mean()
+    # masked rather than indexed: no host sync or data-dependent shape in the training
+    # step; silent examples get a constant (signal 1, error 0), so no gradient and no NaN
+    signal = torch.where(audible, signal, torch.ones_like(signal))
+    error = torch.where(audible, error, torch.zeros_like(error))
+    snr_db = 10.0 * torch.log10(signal / (error + signal * 10 ** (-SNR_LOSS_CAP_DB / 10)))
+    return -(snr_db * audible).sum() / audible.sum().clamp(min=1)
 
 
 def l1_stft_loss(
