@@ -14,9 +14,9 @@ from advspeech.config import (
     adaptive_settings,
     asr_train_settings,
     attack_settings,
-    babble_split_size,
     check_config,
     se_train_settings,
+    split_size,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,14 +146,15 @@ def test_each_cross_key_rule_names_its_key(overrides, key):
         check_config(merged(overrides))
 
 
-def test_babble_split_size_counts_the_babble_corpus():
+def test_split_size_counts_a_corpus_split():
     emb = DEFAULT["corpus"]["embedded"]
-    expected = emb["speakers"]["babble"] * emb["utterances_per_speaker"]["babble"]
-    assert babble_split_size(DEFAULT) == expected > 0
+    for split in ("babble", "train"):
+        expected = emb["speakers"][split] * emb["utterances_per_speaker"][split]
+        assert split_size(DEFAULT, split) == expected > 0
     librispeech = merged(
         {"corpus": {"source": "librispeech", "librispeech": {"subsets": {"babble": ["a", "b"]}}}}
     )
-    assert babble_split_size(librispeech) == 2
+    assert split_size(librispeech, "babble") == 2
 
 
 def test_se_settings_apply_the_per_model_override_to_that_model_only():

@@ -61,6 +61,26 @@ def test_babble_is_built_from_speech_and_seeded():
         generate_environment("SPACESHIP", np.random.default_rng(5), 2.0)
 
 
+def test_each_babble_is_built_from_its_own_corpus_split(tmp_path):
+    """CAFETERIA's talkers are train speech, BABBLE's the babble speakers'; a babble
+    whose split has no speech is named in the error."""
+    from advspeech.data.noise import BABBLE_POOLS, synthesize_noise
+    from advspeech.io import DataError, read_audio, write_audio
+
+    assert BABBLE_POOLS["BABBLE"] == "babble" and BABBLE_POOLS["CAFETERIA"] == "train"
+    paths = {}
+    for split, freq in (("train", 200.0), ("babble", 3000.0)):
+        path = tmp_path / f"{split}.wav"
+        write_audio(path, 0.1 * np.sin(2 * np.pi * freq * np.arange(16000) / 16000), 16000)
+        paths[split] = [str(path)]
+    synthesize_noise(tmp_path / "noise", ["CAFETERIA", "BABBLE"], 2.0, seed=1, babble_paths=paths)
+    for env, low_band in (("CAFETERIA", True), ("BABBLE", False)):
+        audio = read_audio(tmp_path / "noise" / env / "ch01.wav")[0][0]
+        assert bool(_band_share(audio, 50, 1000) > 0.9) is low_band, env
+    with pytest.raises(DataError, match="CANTEEN.*'train'"):
+        synthesize_noise(tmp_path / "n2", ["CANTEEN"], 2.0, seed=1, babble_paths={"babble": []})
+
+
 def test_rooms_respect_ranges_and_positions():
     ranges = RoomRanges(max_order=5)
     rng = np.random.default_rng(0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advspeech.data.noise import ALL_ENVIRONMENTS, BABBLE
+from advspeech.data.noise import ALL_ENVIRONMENTS, BABBLE_POOLS
 from advspeech.paper import SE_SYSTEMS
 
 
@@ -102,11 +102,14 @@ def _check_noise(cfg: dict) -> None:
             f"config key noise.environments: unknown embedded noises {unknown}; "
             f"known: {list(ALL_ENVIRONMENTS)}"
         )
-    if BABBLE in listed and babble_split_size(cfg) == 0:
-        raise ConfigError(
-            "config key noise.environments lists BABBLE but the corpus has no babble "
-            "speakers (corpus.embedded.speakers.babble / corpus.librispeech.subsets.babble)"
-        )
+    for env in sorted(set(listed) & set(BABBLE_POOLS)):
+        pool = BABBLE_POOLS[env]
+        if split_size(cfg, pool) == 0:
+            raise ConfigError(
+                f"config key noise.environments lists {env}, whose talkers come from the "
+                f"corpus split {pool!r}, but the corpus has no {pool} speakers "
+                f"(corpus.embedded.speakers.{pool} / corpus.librispeech.subsets.{pool})"
+            )
 
 
 def _check_defences(cfg: dict) -> None:
@@ -125,12 +128,12 @@ def _check_defences(cfg: dict) -> None:
         raise ConfigError("config key defences.table must list none (the undefended baseline)")
 
 
-def babble_split_size(cfg: dict) -> int:
-    """Utterances (embedded corpus) or subsets (LibriSpeech) of the babble split."""
+def split_size(cfg: dict, split: str) -> int:
+    """Utterances (embedded corpus) or subsets (LibriSpeech) of a corpus split."""
     if cfg["corpus"]["source"] == "embedded":
         emb = cfg["corpus"]["embedded"]
-        return emb["speakers"].get("babble", 0) * emb["utterances_per_speaker"].get("babble", 0)
-    return len(cfg["corpus"]["librispeech"]["subsets"].get("babble", []))
+        return emb["speakers"].get(split, 0) * emb["utterances_per_speaker"].get(split, 0)
+    return len(cfg["corpus"]["librispeech"]["subsets"].get(split, []))
 
 
 # --- settings of the training and attack rules ---------------------------------------------

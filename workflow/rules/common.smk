@@ -30,6 +30,7 @@ from advspeech.config import (
     se_train_settings,
 )
 from advspeech.data import MIX_SPLITS, SPLITS
+from advspeech.data.noise import BABBLE_POOLS
 from advspeech.data.rooms import RIR_SETS
 from advspeech.imports import library_files
 from advspeech.runtime import local_gpu_per_job
@@ -155,9 +156,10 @@ def noise_split_of(split):
 
 
 def embedded_noise_babble_input(wildcards):
-    if "BABBLE" in all_noise_environments():
-        return {"babble": "results/data/clean/babble.csv"}
-    return {}
+    """The clean manifests of the corpus splits whose speech the babble noises listed
+    are built from (advspeech.data.noise.BABBLE_POOLS), as babble_<split>."""
+    pools = {BABBLE_POOLS[e] for e in all_noise_environments() if e in BABBLE_POOLS}
+    return {f"babble_{pool}": f"results/data/clean/{pool}.csv" for pool in sorted(pools)}
 
 
 # Names of recognisers, attacks and enhancement models: the registries' keys, labelled

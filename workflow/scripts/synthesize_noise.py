@@ -5,9 +5,12 @@ from advspeech.io import read_csv
 from advspeech.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
-    babble = []
-    if "babble" in snakemake.input.keys():  # noqa: SIM118 (Namedlist "in" checks values)
-        babble = list(read_csv(snakemake.input.babble, required=["clean_path"])["clean_path"])
+    # babble_<split>: the clean manifest of a corpus split that babble noises are built from
+    babble = {
+        name.removeprefix("babble_"): list(read_csv(path, required=["clean_path"])["clean_path"])
+        for name, path in snakemake.input.items()
+        if name.startswith("babble_")
+    }
     synthesize_noise(
         snakemake.output[0],
         snakemake.params.environments,

@@ -236,10 +236,23 @@ NOISE_GENERATORS: dict[str, NoiseGenerator] = {
     "MUSIC": music,
     "HISS": hiss,
 }
-"""Environment name -> generator. ``BABBLE`` is special: it needs the babble speakers."""
+"""Environment name -> generator. The babble environments (:data:`BABBLE_POOLS`) are
+special: they need the speech of a corpus split."""
 
 BABBLE = "BABBLE"
-ALL_ENVIRONMENTS = (*NOISE_GENERATORS, BABBLE)
+BABBLE_POOLS: dict[str, str] = {
+    # the test babble: talkers from the babble speakers, in no corpus split
+    BABBLE: "babble",
+    # a training babble, as VoiceBank+DEMAND trains on an artificial babble and on
+    # cafeteria, restaurant and meeting-room recordings and tests on a cafe: talkers
+    # from the train speakers, never from the babble or test speakers
+    "CAFETERIA": "train",
+    # a second recording of the same family (its own seed), for a dev split of babble
+    # that no model trained on
+    "CANTEEN": "train",
+}
+"""Babble environment -> the corpus split whose utterances its talkers speak."""
+ALL_ENVIRONMENTS = (*NOISE_GENERATORS, *BABBLE_POOLS)
 
 
 def finish_noise(x: np.ndarray, rms_dbfs: float = -30.0, max_crest: float = 8.0) -> np.ndarray:
@@ -270,7 +283,7 @@ def generate_environment(
 ) -> np.ndarray:
     """Generate ``seconds`` of the named embedded noise environment."""
     n = int(round(seconds * SAMPLE_RATE))
-    if env == BABBLE:
+    if env in BABBLE_POOLS:
         raw = babble(rng, n, babble_utterances)
     elif env in NOISE_GENERATORS:
         raw = NOISE_GENERATORS[env](rng, n)
@@ -284,22 +297,32 @@ def synthesize_noise(
     environments: Iterable[str],
     seconds: float,
     seed: int,
-    babble_paths: Sequence[str] = (),
+    babble_paths: Mapping[str, Sequence[str]] | None = None,
     rms_dbfs: float = -30.0,
 ) -> None:
-    """Write the embedded noises in the DEMAND layout: ``<out_root>/<ENV>/ch01.wav``."""
+    """Write the embedded noises in the DEMAND layout: ``<out_root>/<ENV>/ch01.wav``.
+
+    ``babble_paths`` maps a corpus split to its clean utterances, for the babble
+    environments (:data:`BABBLE_POOLS`) listed.
+    """
     out_root = Path(out_root)
     environments = list(environments)
-    babble_utts = []
-    if BABBLE in environments:
-        if not babble_paths:
+    babble_paths = babble_paths or {}
+    pools: dict[str, list[np.ndarray]] = {}
+    for env in environments:
+        pool = BABBLE_POOLS.get(env)
+        if pool is None or pool in pools:
+            continue
+        if not babble_paths.get(pool):
             raise DataError(
-                "noise environment BABBLE needs babble speakers (corpus.embedded.speakers.babble > 0)"
+                f"noise environment {env} needs the speech of the corpus split {pool!r}, "
+                "which has no utterances"
             )
-        babble_utts = [read_audio(p)[0][0] for p in babble_paths]
+        pools[pool] = [read_audio(p)[0][0] for p in babble_paths[pool]]
     for env in tqdm(environments, desc="synthesise noise"):
+        talkers = pools.get(BABBLE_POOLS.get(env, ""), [])
         audio = generate_environment(
-            env, rng_for(seed, "noise", env), seconds, babble_utts, rms_dbfs=rms_dbfs
+            env, rng_for(seed, "noise", env), seconds, talkers, rms_dbfs=rms_dbfs
         )
         write_audio(out_root / env / "ch01.wav", audio, SAMPLE_RATE)
 
