@@ -174,3 +174,59 @@ def test_tuning_refuses_the_test_split():
         timeout=120,
     )
     assert run.returncode == 2 and "not 'test'" in run.stderr
+
+
+def test_model_comparison_refuses_test_mixtures_and_pairs_by_mixture(tmp_path):
+    """bench/se_compare_models.py reads no test manifest; its paired differences and
+    gains are per mixture, so a model that adds 0.2 PESQ on one noise type only shows
+    +0.2 on that type and +0.1 over both."""
+    import numpy as np
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1]
+    manifest = tmp_path / "results/data/mix/test.csv"
+    manifest.parent.mkdir(parents=True)
+    columns = ["mix_id", "utt_id", "speaker", "split", "noise_env", "clean_path", "noisy_path"]
+    pd.DataFrame([["m", "u", "s", "test", "PINK", "c.wav", "n.wav"]], columns=columns).to_csv(
+        manifest, index=False
+    )
+    run = subprocess.run(
+        [sys.executable, str(root / "bench/se_compare_models.py"), "--mixtures", str(manifest)]
+        + ["--model", "a=a.pt"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": f"{root / 'src'}:{root / 'bench'}", "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 2 and "not 'test'" in run.stderr, run.stderr
+
+    sys.path.insert(0, str(root / "bench"))
+    try:
+        from se_compare_models import compare
+    finally:
+        sys.path.remove(str(root / "bench"))
+    n = 40
+    mixtures = pd.DataFrame(
+        {
+            "utt_id": [f"u{i // 2}" for i in range(n)],
+            "speaker": [f"s{i % 4}" for i in range(n)],
+            "noise_env": ["MUSIC", "CANTEEN"] * (n // 2),
+        }
+    )
+    rng = np.random.default_rng(0)
+    noisy = {m: rng.normal(1.5, 0.2, n) for m in ("pesq", "stoi", "snr")}
+    base = {m: v + 0.1 for m, v in noisy.items()} | {"clean_pesq": np.full(n, 4.0)}
+    base["clean_stoi"] = np.full(n, 0.99)
+    better = {**base, "pesq": base["pesq"] + 0.2 * (mixtures["noise_env"] == "CANTEEN")}
+    table = compare(
+        mixtures,
+        noisy,
+        {"base": base, "better": better},
+        {"all": ["MUSIC", "CANTEEN"], "CANTEEN": ["CANTEEN"], "MUSIC": ["MUSIC"]},
+    ).set_index(["group", "model"])
+    assert table.loc[("CANTEEN", "better"), "pesq_vs_base"] == pytest.approx(0.2)
+    assert table.loc[("MUSIC", "better"), "pesq_vs_base"] == pytest.approx(0.0)
+    assert table.loc[("all", "better"), "pesq_vs_base"] == pytest.approx(0.1)
+    assert table.loc[("all", "base"), "stoi_gain"] == pytest.approx(0.1)
+    assert table.loc[("CANTEEN", "better"), "mixtures"] == n // 2
+    assert table["meets_clean_control"].all()
