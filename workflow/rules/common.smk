@@ -159,7 +159,9 @@ def embedded_noise_babble_input(wildcards):
     """The clean manifests of the corpus splits whose speech the babble noises listed
     are built from (advspeech.data.noise.BABBLE_POOLS), as babble_<split>."""
     pools = {BABBLE_POOLS[e] for e in all_noise_environments() if e in BABBLE_POOLS}
-    return {f"babble_{pool}": f"results/data/clean/{pool}.csv" for pool in sorted(pools)}
+    return {
+        f"babble_{pool}": f"results/data/clean/{pool}.csv" for pool in sorted(pools)
+    }
 
 
 # Names of recognisers, attacks and enhancement models: the registries' keys, labelled
