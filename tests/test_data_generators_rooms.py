@@ -81,6 +81,28 @@ def test_each_babble_is_built_from_its_own_corpus_split(tmp_path):
         synthesize_noise(tmp_path / "n2", ["CANTEEN"], 2.0, seed=1, babble_paths={"babble": []})
 
 
+def test_a_large_babble_pool_is_read_as_a_seeded_subset(tmp_path, monkeypatch):
+    """A babble reads at most MAX_BABBLE_UTTERANCES of its split (not all 100 h of a
+    LibriSpeech train split): with a cap of one, it is built from one of two talkers."""
+    import advspeech.data.noise as noise
+    from advspeech.io import read_audio, write_audio
+
+    monkeypatch.setattr(noise, "MAX_BABBLE_UTTERANCES", 1)
+    paths = []
+    for freq in (200.0, 3000.0):
+        paths.append(str(tmp_path / f"{freq:.0f}.wav"))
+        write_audio(paths[-1], 0.1 * np.sin(2 * np.pi * freq * np.arange(16000) / 16000), 16000)
+    shares = []
+    for out in ("a", "b"):
+        noise.synthesize_noise(
+            tmp_path / out, ["CAFETERIA"], 2.0, seed=3, babble_paths={"train": paths}
+        )
+        shares.append(
+            _band_share(read_audio(tmp_path / out / "CAFETERIA" / "ch01.wav")[0][0], 50, 1000)
+        )
+    assert shares[0] == shares[1] and (shares[0] > 0.99 or shares[0] < 0.01)
+
+
 def test_rooms_respect_ranges_and_positions():
     ranges = RoomRanges(max_order=5)
     rng = np.random.default_rng(0)

@@ -252,6 +252,9 @@ BABBLE_POOLS: dict[str, str] = {
     "CANTEEN": "train",
 }
 """Babble environment -> the corpus split whose utterances its talkers speak."""
+MAX_BABBLE_UTTERANCES = 300
+"""A babble's talkers draw from a seeded subset of at most this many utterances of their
+split (60 s of six talkers is about 120 three-second utterances)."""
 ALL_ENVIRONMENTS = (*NOISE_GENERATORS, *BABBLE_POOLS)
 
 
@@ -318,7 +321,13 @@ def synthesize_noise(
                 f"noise environment {env} needs the speech of the corpus split {pool!r}, "
                 "which has no utterances"
             )
-        pools[pool] = [read_audio(p)[0][0] for p in babble_paths[pool]]
+        paths = list(babble_paths[pool])
+        if len(paths) > MAX_BABBLE_UTTERANCES:  # a train split can be 100 h of speech
+            pick = rng_for(seed, "babble pool", pool).choice(
+                len(paths), MAX_BABBLE_UTTERANCES, replace=False
+            )
+            paths = [paths[i] for i in sorted(pick)]
+        pools[pool] = [read_audio(p)[0][0] for p in paths]
     for env in tqdm(environments, desc="synthesise noise"):
         talkers = pools.get(BABBLE_POOLS.get(env, ""), [])
         audio = generate_environment(
