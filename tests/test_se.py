@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -113,8 +114,9 @@ def test_eq6_loss_equals_its_definition():
     )
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 @pytest.mark.parametrize("variant", sorted(TRAINABLE))
-def test_training_steps_lower_the_loss(variant, tmp_path):
+def test_training_steps_lower_the_loss(variant, precision, tmp_path):
     name, model_cfg = (
         TRAINABLE[variant] if isinstance(TRAINABLE[variant], tuple) else (variant, TINY[variant])
     )
@@ -129,7 +131,15 @@ def test_training_steps_lower_the_loss(variant, tmp_path):
         model.fit_normalisation(x, y)
     fixed = pairs.fixed_batches(2048, 4, seed=3)
     before = float(torch.stack([model.loss(x, y).detach() for x, y in fixed]).mean())
-    cfg = SETrainConfig(steps=30, batch_size=4, segment=2048, lr=3e-3, eval_every=10, patience=10)
+    cfg = SETrainConfig(
+        steps=30,
+        batch_size=4,
+        segment=2048,
+        lr=3e-3,
+        eval_every=10,
+        patience=10,
+        precision=precision,
+    )
     best, history = train_enhancer(
         model, pairs, pairs, cfg, torch.device("cpu"), gen, ResumableState(tmp_path / "s.pt", "x")
     )
@@ -139,6 +149,31 @@ def test_training_steps_lower_the_loss(variant, tmp_path):
         after = float(torch.stack([model.loss(x, y).detach() for x, y in fixed]).mean())
     assert after < before
     assert [h["step"] for h in history] == [10, 20, 30]
+
+
+def test_bf16_training_runs_its_steps_in_bfloat16_and_keeps_float32_weights(tmp_path):
+    """The same seeded steps in bf16 end near, not at, the float32 weights (autocast
+    engaged), and the weights stay float32; an unknown precision names itself."""
+    t = torch.arange(8000) / 16000
+    clean = [(0.2 * torch.sin(2 * torch.pi * f * t)).numpy() for f in (200, 450)]
+    noisy = [
+        c + np.float32(0.05) * np.random.default_rng(1).standard_normal(len(c), np.float32)
+        for c in clean
+    ]
+    pairs = Pairs(noisy, clean)
+    weights = {}
+    for precision in ("fp32", "bf16"):
+        gen = seed_everything(0)
+        model = build_se("waveunet", TINY["waveunet"])
+        cfg = SETrainConfig(steps=5, batch_size=4, segment=2048, eval_every=5, precision=precision)
+        state = ResumableState(tmp_path / f"{precision}.pt", "x")
+        train_enhancer(model, pairs, pairs, cfg, torch.device("cpu"), gen, state)
+        weights[precision] = torch.cat([p.detach().flatten() for p in model.parameters()])
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+    moved = (weights["bf16"] - weights["fp32"]).abs().max()
+    assert 0 < moved < 0.05 * weights["fp32"].abs().max()
+    with pytest.raises(ValueError, match="'fp16'"):
+        SETrainConfig(precision="fp16")
 
 
 def test_overlap_add_keeps_length_and_matches_short_inputs():

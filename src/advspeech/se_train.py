@@ -41,6 +41,10 @@ from advspeech.torchutil import (
 log = logging.getLogger(__name__)
 
 
+# training arithmetic name -> autocast dtype (None: plain float32)
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
+
+
 @dataclass(frozen=True)
 class SETrainConfig:
     steps: int = 1000
@@ -73,6 +77,16 @@ class SETrainConfig:
     remix_fraction: float = 0.0
     remix_noises: int = 1
     remix_tilt_db: float = 0.0
+    # arithmetic of the training steps' forward and backward passes: "bf16" runs them
+    # under autocast (weights, optimiser and the dev loss stay float32); on a CPU with
+    # AMX or AVX512-BF16, and on recent GPUs, a step takes about half the time
+    precision: str = "fp32"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"SE training precision {self.precision!r} is not one of {sorted(PRECISIONS)}"
+            )
 
 
 WARMUP_FRACTION = 0.05
@@ -228,14 +242,19 @@ def train_enhancer(
                     cfg.schedule, step, cfg.schedule_steps or cfg.steps
                 )
             noisy, clean = draw_batch(train, adversarial, cfg, gen)
-            loss = adversarial_enhancement_loss(
-                model,
-                noisy.to(device),
-                clean.to(device),
-                cfg.alpha,
-                cfg.eps,
-                cfg.perturb_clean_pairs,
-            )
+            with torch.autocast(
+                device.type,
+                dtype=PRECISIONS[cfg.precision],
+                enabled=PRECISIONS[cfg.precision] is not None,
+            ):
+                loss = adversarial_enhancement_loss(
+                    model,
+                    noisy.to(device),
+                    clean.to(device),
+                    cfg.alpha,
+                    cfg.eps,
+                    cfg.perturb_clean_pairs,
+                )
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
