@@ -1,5 +1,6 @@
 """Enhancement models side by side: real-time factor of enhancement, training samples
-per second and peak memory, for each model of config.yaml at its segment length.
+per second (float32, and under bfloat16 autocast as ``se.train.precision: bf16`` trains)
+and peak memory, for each model of config.yaml at its segment length.
 
     .venv/bin/python bench/se_throughput.py [--steps 5] [--device cpu]
 """
@@ -52,6 +53,18 @@ def measure(
     if device.type == "cuda":
         torch.cuda.synchronize()
     train_sps = steps * batch * seg / (time.perf_counter() - t0)
+    # the same steps under bfloat16 autocast (se.train.precision: bf16)
+    with torch.autocast(device.type, dtype=torch.bfloat16):
+        model.loss(x, y).backward()  # warm-up
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            loss = model.loss(x, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    bf16_sps = steps * batch * seg / (time.perf_counter() - t0)
     model.eval()
     audio = 0.1 * torch.randn(10 * 16000)
     t0 = time.perf_counter()
@@ -62,7 +75,7 @@ def measure(
         if device.type == "cuda"
         else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
     )
-    return sum(p.numel() for p in model.parameters()), train_sps, rtf, mem
+    return sum(p.numel() for p in model.parameters()), train_sps, bf16_sps, rtf, mem
 
 
 def main() -> None:
@@ -75,18 +88,24 @@ def main() -> None:
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())["se"]
     seg = cfg["segment"]
     print(f"device {args.device}; segment {seg}; batch {args.batch}")
-    print(f"{'model':10} {'params':>9} {'train samples/s':>16} {'enhance RTF':>12} {'peak MiB':>9}")
+    print(
+        f"{'model':10} {'params':>9} {'train samples/s':>16} {'bf16 samples/s':>15} "
+        f"{'bf16 / fp32':>11} {'enhance RTF':>12} {'peak MiB':>9}"
+    )
     rows = {}
     for name, mcfg in cfg["models"].items():
         job = (name, mcfg, seg, args.batch, args.steps, args.device, args.threads)
         if args.device == "cpu":  # a fresh process per model: max RSS is never reset
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(1, mp_context=ctx) as pool:
-                params, train_sps, rtf, mem = pool.submit(measure, *job).result()
+                params, train_sps, bf16_sps, rtf, mem = pool.submit(measure, *job).result()
         else:
-            params, train_sps, rtf, mem = measure(*job)
+            params, train_sps, bf16_sps, rtf, mem = measure(*job)
         rows[name] = (train_sps, mem)
-        print(f"{name:10} {params:>9,} {train_sps:>16,.0f} {rtf:>12.3f} {mem:>9.0f}")
+        print(
+            f"{name:10} {params:>9,} {train_sps:>16,.0f} {bf16_sps:>15,.0f} "
+            f"{bf16_sps / train_sps:>10.2f}x {rtf:>12.3f} {mem:>9.0f}"
+        )
     if "unet_at" in rows and "waveunet" in rows:
         t = rows["waveunet"][0] / rows["unet_at"][0]
         m = rows["unet_at"][1] / max(rows["waveunet"][1], 1e-9)
