@@ -23,6 +23,24 @@ from advspeech.se.apply import enhance_signal
 REPO = Path(__file__).resolve().parents[1]
 
 
+def timed_steps(model, opt, x, y, steps: int, device, dtype) -> float:
+    """Training samples per second over ``steps`` Adam steps after one warm-up pass,
+    under autocast to ``dtype`` (None: float32)."""
+    with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+        model.loss(x, y).backward()  # warm-up
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            loss = model.loss(x, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * x.numel() / (time.perf_counter() - t0)
+
+
 def measure(
     name: str, mcfg: dict, seg: int, batch: int, steps: int, device_name: str, threads: int
 ):
@@ -43,28 +61,9 @@ def measure(
         torch.cuda.reset_peak_memory_stats()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     model.train()
-    model.loss(x, y).backward()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        loss = model.loss(x, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    train_sps = steps * batch * seg / (time.perf_counter() - t0)
+    train_sps = timed_steps(model, opt, x, y, steps, device, None)
     # the same steps under bfloat16 autocast (se.train.precision: bf16)
-    with torch.autocast(device.type, dtype=torch.bfloat16):
-        model.loss(x, y).backward()  # warm-up
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            loss = model.loss(x, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    bf16_sps = steps * batch * seg / (time.perf_counter() - t0)
+    bf16_sps = timed_steps(model, opt, x, y, steps, device, torch.bfloat16)
     model.eval()
     audio = 0.1 * torch.randn(10 * 16000)
     t0 = time.perf_counter()
