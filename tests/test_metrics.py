@@ -63,6 +63,23 @@ def test_pesq_and_stoi_match_the_packages(speech):
     assert [s.value for s in serial] == [s.value for s in parallel]
 
 
+def test_raw_pesq_inverts_the_wide_band_mapping(speech):
+    from advspeech.metrics import pesq_wb_raw
+
+    clean = speech[: 5 * SAMPLE_RATE]
+    # identical signals: the P.862 raw score's ceiling, 4.5
+    assert pesq_wb_raw(pesq_wb(clean, clean).value) == pytest.approx(4.5, abs=0.01)
+    noisy = clean + 0.03 * np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32)
+    mos = np.array([pesq_wb(clean, noisy).value, 2.0, np.nan])
+    raw = pesq_wb_raw(mos)
+    assert np.all(np.diff(pesq_wb_raw([1.1, 1.5, 2.0, 3.0, 4.0])) > 0) and np.isnan(raw[2])
+    assert 0.999 + 4 / (1 + np.exp(-1.3669 * raw[0] + 3.8224)) == pytest.approx(mos[0])
+    # flat near the floor: 0.1 MOS-LQO above 1.2 is a larger raw step than above 2.0
+    assert pesq_wb_raw(1.3) - pesq_wb_raw(1.2) > 3 * (pesq_wb_raw(2.1) - pesq_wb_raw(2.0))
+    with pytest.raises(ValueError, match="outside the P.862.2 range"):
+        pesq_wb_raw([1.5, 0.5])
+
+
 def test_unscorable_pesq_is_nan_with_a_reason():
     silent = np.zeros(SAMPLE_RATE, dtype=np.float32)
     score = pesq_wb(silent, silent)

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from testkit import SMOKE, planned_jobs, snakemake
 
+from advspeech.metrics import pesq_wb_raw
+
 pytestmark = pytest.mark.workflow
 
 QUALITY = {
@@ -341,7 +343,7 @@ def test_se_targets_report_pairs_the_run_scores(smoke_run, tmp_path):
     out = tmp_path / "targets.csv"
     run = subprocess.run(
         [sys.executable, str(root / "bench/se_targets.py"), "--directory", str(smoke_run),
-         "--out", str(out)],
+         "--out", str(out), "--by-snr-out", str(tmp_path / "by_snr.csv")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -361,3 +363,13 @@ def test_se_targets_report_pairs_the_run_scores(smoke_run, tmp_path):
     clean = pd.read_csv(smoke_run / "results/scores/dnn_advt/clean.csv")
     assert table.loc["clean STOI DNN_T", "value"] == pytest.approx(clean["stoi"].mean(), 1e-6)
     assert f"{int(table['met'].sum())} of 24 items met" in run.stdout
+    # the PESQ gains by input SNR: over all mixtures the same MOS-LQO gain as the item,
+    # and the raw P.862 gain is the mean of the per-mixture raw differences
+    by_snr = pd.read_csv(tmp_path / "by_snr.csv")
+    levels = pd.read_csv(smoke_run / "results/data/mix/test.csv")["snr_db"].nunique()
+    assert len(by_snr) == 3 * (levels + 1)
+    overall = by_snr.set_index(["model", "input_snr"]).loc[("U-Net_At", "all")]
+    assert overall["gain_mos_lqo"] == pytest.approx(gain, abs=1e-6)
+    raw = pesq_wb_raw(paired["pesq_x"]) - pesq_wb_raw(paired["pesq_y"])
+    assert overall["gain_raw"] == pytest.approx(raw.mean(), abs=1e-6)
+    assert overall["gain_raw_low"] <= overall["gain_raw"] <= overall["gain_raw_high"]

@@ -66,6 +66,31 @@ def pesq_wb(clean: np.ndarray, degraded: np.ndarray, rate: int = SAMPLE_RATE) ->
         return Score(float("nan"), f"{type(err).__name__}: {err}".strip())
 
 
+# ITU-T P.862.2's mapping of the raw P.862 score x to the wide-band MOS-LQO that pesq_wb
+# returns: 0.999 + 4 / (1 + exp(-1.3669 x + 3.8224)) (the ``pesq`` package's pesqmain.h)
+_WB_FLOOR, _WB_SPAN, _WB_SLOPE, _WB_OFFSET = 0.999, 4.0, 1.3669, 3.8224
+
+
+def pesq_wb_raw(mos_lqo: np.ndarray | float) -> np.ndarray:
+    """The raw P.862 score behind a wide-band MOS-LQO (the inverse of P.862.2's mapping).
+
+    The mapping is a logistic that is flat near its floor: around MOS-LQO 1.2 a change of
+    the raw score moves MOS-LQO about a quarter as much as around 2.0. Gains of systems
+    whose inputs differ in quality (or that are compared with a paper's) are comparable
+    on this scale, not on MOS-LQO. NaN stays NaN; a value outside the mapping's open
+    range (0.999, 4.999) is an error, as no PESQ score can be there.
+    """
+    mos = np.asarray(mos_lqo, dtype=np.float64)
+    share = (mos - _WB_FLOOR) / _WB_SPAN
+    outside = ~np.isnan(share) & ((share <= 0) | (share >= 1))
+    if outside.any():
+        raise ValueError(
+            f"MOS-LQO {mos[outside].ravel()[0]:g} is outside the P.862.2 range "
+            f"({_WB_FLOOR}, {_WB_FLOOR + _WB_SPAN})"
+        )
+    return (_WB_OFFSET + np.log(share / (1 - share))) / _WB_SLOPE
+
+
 def _pesq_job(args: tuple[np.ndarray, np.ndarray]) -> Score:
     return pesq_wb(*args)
 
