@@ -119,15 +119,15 @@ def gains_by_input_snr(directory: Path, seed: int = 0) -> pd.DataFrame:
         missing = noisy.loc[noisy["input_snr"].isna(), "item_id"].iloc[0]
         raise SystemExit(f"{missing}: scored mixture not in results/data/mix/test.csv")
     label = SE_LABELS["noisy"]
+    levels = [(f"{snr:g} dB", noisy["input_snr"] == snr) for snr in sorted(snr_of.unique())]
+    levels.append(("all", noisy["input_snr"].notna()))
     rows = []
     for se in SE_MODEL_NAMES:
         enhanced = frame(se_system(se, "noisy"))
-        levels = [(f"{snr:g} dB", noisy["input_snr"] == snr) for snr in sorted(snr_of.unique())]
-        for level, chosen in [*levels, ("all", noisy["input_snr"].notna())]:
+        for level, chosen in levels:
             part = noisy[chosen]
-            keys = SCORE_KEYS
             gain = {
-                m: compare(enhanced, part, m, keys, label[se], seed).diff
+                m: compare(enhanced, part, m, SCORE_KEYS, label[se], seed).diff
                 for m in ("pesq", "pesq_raw")
             }
             rows.append(
