@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from advspeech.asr import build_asr, count_parameters, ctc_loss
+from advspeech.asr import build_asr
+from advspeech.asr.model import count_parameters, ctc_loss
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,6 @@
 """Success of an attack against its step budget, over the air, from one run.
 
-A tuning tool, so it reads dev data only (:mod:`advspeech.protocol`): it attacks the
+A tuning tool, so it reads dev data only (:mod:`advspeech.pipeline.split_guard`): it attacks the
 shortest *dev* utterances with ``attacks.grad`` (config.yaml, optionally overridden)
 against a trained recogniser of a finished workflow run, snapshots every example at
 each milestone step (an example that has stopped keeps its final perturbation, exactly
@@ -27,19 +27,19 @@ import pandas as pd
 import torch
 import yaml
 
-from advspeech.asr_eval import load_recognizer
+from advspeech.asr.evaluate import load_recognizer
 from advspeech.attacks import ATTACKS
-from advspeech.attacks.common import AttackJob
+from advspeech.attacks.base import AttackJob
 from advspeech.attacks.ota import evaluate_over_the_air
 from advspeech.attacks.runner import select_utterances
-from advspeech.config import attack_settings
+from advspeech.core.dsp import snr_db
+from advspeech.core.io import read_audio, read_csv, write_audio
+from advspeech.core.seeding import stable_seed
+from advspeech.core.torchutil import resolve_device, set_threads
 from advspeech.data.rooms import load_rirs
-from advspeech.dsp import snr_db
-from advspeech.io import read_audio, read_csv, write_audio
-from advspeech.metrics import cluster_bootstrap_ci
-from advspeech.protocol import TestSplitRefused, require_tuning_split
-from advspeech.seeding import stable_seed
-from advspeech.torchutil import resolve_device, set_threads
+from advspeech.evaluation.statistics import cluster_bootstrap_ci
+from advspeech.pipeline.config import attack_settings
+from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,8 +19,9 @@ import numpy as np
 import torch
 import yaml
 
-from advspeech.asr import CTCRecognizer, build_asr
-from advspeech.attacks.common import AttackJob
+from advspeech.asr import build_asr
+from advspeech.asr.recognizer import CTCRecognizer
+from advspeech.attacks.base import AttackJob
 from advspeech.attacks.evo import EvolutionaryAttackConfig, evolutionary_attack
 from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
 

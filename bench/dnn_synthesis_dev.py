@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from advspeech.io import read_audio, read_csv
-from advspeech.metrics import paired_difference_ci, pesq_stoi_snr
-from advspeech.protocol import TestSplitRefused, require_tuning_split
+from advspeech.core.io import read_audio, read_csv
+from advspeech.core.torchutil import load_checkpoint, set_threads
+from advspeech.evaluation.metrics import pesq_stoi_snr
+from advspeech.evaluation.statistics import paired_difference_ci
+from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
 from advspeech.se import build_se
-from advspeech.se.apply import enhance_signal
-from advspeech.torchutil import load_checkpoint, set_threads
+from advspeech.se.enhance import enhance_signal
 
 
 def main() -> None:

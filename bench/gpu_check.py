@@ -16,9 +16,11 @@ from pathlib import Path
 import torch
 import yaml
 
-from advspeech.asr import CTCRecognizer, build_asr, ctc_loss, differentiable_rnns
+from advspeech.asr import build_asr
+from advspeech.asr.model import ctc_loss
+from advspeech.asr.recognizer import CTCRecognizer, differentiable_rnns
+from advspeech.core.torchutil import resolve_device
 from advspeech.se import build_se
-from advspeech.torchutil import resolve_device
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from advspeech.data.tts import VoiceSpec, synthesize_many
-from advspeech.metrics import pesq_many, sti, stoi
+from advspeech.evaluation.metrics import pesq_many, sti, stoi
 
 
 def main() -> None:

@@ -28,10 +28,11 @@ import pandas as pd
 import yaml
 from se_selection_dev import CLEAN_CONTROL, score_variant
 
-from advspeech.io import read_audio, read_csv
-from advspeech.metrics import cluster_bootstrap_ci, paired_difference_ci, pesq_stoi_snr
-from advspeech.protocol import TestSplitRefused, require_tuning_split
-from advspeech.torchutil import set_threads
+from advspeech.core.io import read_audio, read_csv
+from advspeech.core.torchutil import set_threads
+from advspeech.evaluation.metrics import pesq_stoi_snr
+from advspeech.evaluation.statistics import cluster_bootstrap_ci, paired_difference_ci
+from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
 
 REPO = Path(__file__).resolve().parents[1]
 METRICS = ("pesq", "stoi", "snr")

@@ -36,15 +36,17 @@ import torch
 import yaml
 from se_noise_generalisation import without_types
 
-from advspeech.config import se_train_settings
-from advspeech.io import read_audio, read_csv
-from advspeech.metrics import paired_difference_ci, pesq_stoi_snr
-from advspeech.protocol import TestSplitRefused, require_tuning_split
+from advspeech.core.io import read_audio, read_csv
+from advspeech.core.torchutil import seed_everything, set_threads
+from advspeech.evaluation.metrics import pesq_stoi_snr
+from advspeech.evaluation.statistics import paired_difference_ci
+from advspeech.pipeline.config import se_train_settings
+from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
 from advspeech.se import build_se
-from advspeech.se.apply import enhance_signal
 from advspeech.se.dnn import DNNEnhancer
-from advspeech.se_train import Pairs, SETrainConfig, train_enhancer
-from advspeech.torchutil import ResumableState, seed_everything, set_threads
+from advspeech.se.enhance import enhance_signal
+from advspeech.se.train import Pairs, SETrainConfig, train_enhancer
+from advspeech.training.checkpoint import ResumableState
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -50,12 +50,12 @@ import yaml
 from se_selection_dev import CLEAN_CONTROL, TRAIN_KEYS, score_variant, train_variant
 
 from advspeech import SAMPLE_RATE
-from advspeech.config import se_train_settings
-from advspeech.dsp import scale_noise_to_snr, take_segment
-from advspeech.io import read_audio, read_csv, write_audio
-from advspeech.metrics import cluster_bootstrap_ci, paired_difference_ci
-from advspeech.seeding import rng_for
-from advspeech.torchutil import set_threads
+from advspeech.core.dsp import scale_noise_to_snr, take_segment
+from advspeech.core.io import read_audio, read_csv, write_audio
+from advspeech.core.seeding import rng_for
+from advspeech.core.torchutil import set_threads
+from advspeech.evaluation.statistics import cluster_bootstrap_ci, paired_difference_ci
+from advspeech.pipeline.config import se_train_settings
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FOLDS = ["WHITE,DOOR", "BROWN,MODULATED", "HUM,FAN"]
@@ -117,7 +117,7 @@ def without_types(manifest: str, types: list[str], dest: Path) -> str:
 
 def noisy_scores(mixtures: pd.DataFrame, pairs: list, out: Path, jobs: int) -> dict:
     """PESQ, STOI and SNR of the unprocessed mixtures (cached)."""
-    from advspeech.metrics import pesq_stoi_snr
+    from advspeech.evaluation.metrics import pesq_stoi_snr
 
     cache = out / "noisy.scores.csv"
     if cache.exists():

@@ -39,13 +39,14 @@ import pandas as pd
 import torch
 import yaml
 
-from advspeech.config import se_train_settings
-from advspeech.io import read_audio, read_csv
-from advspeech.metrics import cluster_bootstrap_ci, paired_difference_ci, pesq_stoi_snr
-from advspeech.protocol import TestSplitRefused, require_tuning_split
-from advspeech.se.apply import enhance_signal
-from advspeech.se_train import SETrainConfig, fit_enhancer, load_enhancer
-from advspeech.torchutil import set_threads
+from advspeech.core.io import read_audio, read_csv
+from advspeech.core.torchutil import set_threads
+from advspeech.evaluation.metrics import pesq_stoi_snr
+from advspeech.evaluation.statistics import cluster_bootstrap_ci, paired_difference_ci
+from advspeech.pipeline.config import se_train_settings
+from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
+from advspeech.se.enhance import enhance_signal, load_enhancer
+from advspeech.se.train import SETrainConfig, fit_enhancer
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_KEYS = {f.name for f in fields(SETrainConfig)}

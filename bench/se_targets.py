@@ -14,7 +14,7 @@ reads the run's final scores (test, on the default config) and chooses nothing.
 
 A second table gives each noisy-trained model's PESQ gain over Noisy_D by the mixtures'
 input SNR, in MOS-LQO (what PESQ reports, and the issue's targets) and in the raw P.862
-score behind it (:func:`advspeech.metrics.pesq_wb_raw`). MOS-LQO is flat near its floor,
+score behind it (:func:`advspeech.evaluation.metrics.pesq_wb_raw`). MOS-LQO is flat near its floor,
 so a gain on inputs scoring about 1.1 reads several times smaller than the same raw gain
 on inputs of the paper's 1.97.
 
@@ -28,10 +28,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from advspeech.claims import SCORE_KEYS, compare
-from advspeech.io import read_csv
-from advspeech.metrics import cluster_bootstrap_ci, pesq_wb_raw
-from advspeech.paper import NOISY_INPUT, SE_LABELS, SE_MODEL_NAMES, se_system
+from advspeech.core.io import read_csv
+from advspeech.evaluation.claims import SCORE_KEYS, compare
+from advspeech.evaluation.metrics import pesq_wb_raw
+from advspeech.evaluation.statistics import cluster_bootstrap_ci
+from advspeech.reporting.paper import NOISY_INPUT, SE_LABELS, SE_MODEL_NAMES, se_system
 
 METRICS = ("pesq", "stoi", "snr")
 # issue 17, "Done when": (strictly above?, bound) of the gains over Noisy_D of both U-Nets

@@ -18,7 +18,7 @@ import torch
 import yaml
 
 from advspeech.se import build_se
-from advspeech.se.apply import enhance_signal
+from advspeech.se.enhance import enhance_signal
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,18 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from advspeech.asr import (
-    CTCRecognizer,
-    build_asr,
-    ctc_loss,
-    differentiable_rnns,
-    encode_text,
-    greedy_decode,
-    pad_batch,
-)
-from advspeech.asr_train import TrainConfig, Utterances, train_ctc
-from advspeech.io import DataError
-from advspeech.torchutil import ResumableState, load_checkpoint, save_state_dict, seed_everything
+from advspeech.asr import build_asr
+from advspeech.asr.model import ctc_loss, encode_text, greedy_decode, pad_batch
+from advspeech.asr.recognizer import CTCRecognizer, differentiable_rnns
+from advspeech.asr.train import TrainConfig, Utterances, train_ctc
+from advspeech.core.io import DataError
+from advspeech.core.torchutil import load_checkpoint, save_state_dict, seed_everything
+from advspeech.training.checkpoint import ResumableState
 
 TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
 

@@ -7,12 +7,15 @@ import pandas as pd
 import pytest
 import torch
 
-from advspeech.asr import CTCRecognizer, build_asr, pad_batch
+from advspeech.asr import build_asr
+from advspeech.asr.model import pad_batch
+from advspeech.asr.recognizer import CTCRecognizer
 from advspeech.attacks.adaptive import EnhancedRecognizer, snr_at_full_success, tasr_curve
-from advspeech.attacks.common import AttackJob
-from advspeech.attacks.evo import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack, query
+from advspeech.attacks.base import AttackJob
+from advspeech.attacks.evo import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack
+from advspeech.attacks.base import query
+from advspeech.core.torchutil import seed_everything
 from advspeech.se import build_se
-from advspeech.torchutil import seed_everything
 
 TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
 TARGET = "open the door"
@@ -134,7 +137,7 @@ def test_the_composite_is_the_deployed_defence_per_utterance():
     """The adaptive attacker's composite transcribes an utterance the same alone and in
     a batch of other lengths, and as enhance-then-transcribe does (the enhance rule's
     segment-wise overlap-add): its success rate is the deployed defence's."""
-    from advspeech.se.apply import enhance_signal
+    from advspeech.se.enhance import enhance_signal
 
     seed_everything(0)
     enhancer = build_se("unet_at", {"layers": 3, "filters": 4, "attention_levels": [1]})
@@ -155,7 +158,7 @@ def test_the_composite_is_the_deployed_defence_per_utterance():
 
 
 def test_evo_keeps_the_snr_budget_and_counts_every_room_play_as_a_query():
-    from advspeech.dsp import snr_db
+    from advspeech.core.dsp import snr_db
 
     victim = _victim()
     waves = _waves((9000, 12000))

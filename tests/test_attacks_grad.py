@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from advspeech.asr import CTCRecognizer, build_asr
-from advspeech.attacks.common import AttackJob, bandpass, db_x, play_in_rooms
+from advspeech.asr import build_asr
+from advspeech.asr.recognizer import CTCRecognizer
+from advspeech.attacks.base import AttackJob, bandpass, db_x, play_in_rooms
 from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
-from advspeech.torchutil import seed_everything
+from advspeech.core.torchutil import seed_everything
 
 TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
 
@@ -308,8 +309,8 @@ def test_check_rooms_are_distinct():
 
 @pytest.mark.parametrize("snr_budget", [5.0, 10.0, 20.0])
 def test_grad_examples_written_as_files_keep_the_snr_budget(tmp_path, snr_budget):
-    from advspeech.dsp import snr_db
-    from advspeech.io import read_audio, write_audio
+    from advspeech.core.dsp import snr_db
+    from advspeech.core.io import read_audio, write_audio
 
     rec = _recognizer()
     rng = np.random.default_rng(5)
@@ -330,7 +331,7 @@ def test_grad_examples_written_as_files_keep_the_snr_budget(tmp_path, snr_budget
 
 
 def test_without_an_snr_budget_the_same_attack_is_louder():
-    from advspeech.dsp import snr_db
+    from advspeech.core.dsp import snr_db
 
     rec = _recognizer()
     wave = [0.05 * np.random.default_rng(5).standard_normal(9000).astype(np.float32)]

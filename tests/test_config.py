@@ -1,4 +1,4 @@
-"""advspeech.config: every cross-key rule names its key; the settings builders."""
+"""advspeech.pipeline.config: every cross-key rule names its key; the settings builders."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from advspeech.config import (
+from advspeech.pipeline.config import (
     ConfigError,
     adaptive_settings,
     asr_train_settings,

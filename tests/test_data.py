@@ -9,6 +9,8 @@ import soundfile as sf
 from testkit import make_demand_tree, make_librispeech_tree, tone, write_multichannel
 
 from advspeech import SAMPLE_RATE
+from advspeech.core.dsp import snr_db
+from advspeech.core.io import DataError, read_audio
 from advspeech.data.corpus import (
     CleanConfig,
     EmbeddedCorpusConfig,
@@ -17,9 +19,7 @@ from advspeech.data.corpus import (
     prepare_clean,
 )
 from advspeech.data.mix import make_mixtures
-from advspeech.data.noise import index_demand, prepare_noise
-from advspeech.dsp import snr_db
-from advspeech.io import DataError, read_audio
+from advspeech.data.noise_prepare import index_demand, prepare_noise
 
 SUBSETS = {"train": ["train-clean-100"], "test": ["test-clean"]}
 

@@ -64,8 +64,8 @@ def test_babble_is_built_from_speech_and_seeded():
 def test_each_babble_is_built_from_its_own_corpus_split(tmp_path):
     """CAFETERIA's talkers are train speech, BABBLE's the babble speakers'; a babble
     whose split has no speech is named in the error."""
+    from advspeech.core.io import DataError, read_audio, write_audio
     from advspeech.data.noise import BABBLE_POOLS, synthesize_noise
-    from advspeech.io import DataError, read_audio, write_audio
 
     assert BABBLE_POOLS["BABBLE"] == "babble" and BABBLE_POOLS["CAFETERIA"] == "train"
     paths = {}
@@ -85,7 +85,7 @@ def test_a_large_babble_pool_is_read_as_a_seeded_subset(tmp_path, monkeypatch):
     """A babble reads at most MAX_BABBLE_UTTERANCES of its split (not all 100 h of a
     LibriSpeech train split): with a cap of one, it is built from one of two talkers."""
     import advspeech.data.noise as noise
-    from advspeech.io import read_audio, write_audio
+    from advspeech.core.io import read_audio, write_audio
 
     monkeypatch.setattr(noise, "MAX_BABBLE_UTTERANCES", 1)
     paths = []

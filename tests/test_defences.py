@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from advspeech.asr import CTCRecognizer, build_asr
+from advspeech.asr import build_asr
+from advspeech.asr.recognizer import CTCRecognizer
 from advspeech.attacks.adaptive import DefendedRecognizer
-from advspeech.attacks.common import AttackJob
+from advspeech.attacks.base import AttackJob
 from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
+from advspeech.core.torchutil import seed_everything
 from advspeech.defences import TRANSFORMS, build_transform
 from advspeech.defences.transforms import _align
-from advspeech.torchutil import seed_everything
 
 TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
 TARGET = "open the door"

@@ -5,7 +5,7 @@ import pytest
 from testkit import tone
 
 from advspeech import SAMPLE_RATE
-from advspeech.dsp import (
+from advspeech.core.dsp import (
     normalize_level,
     resample,
     scale_noise_to_snr,
@@ -13,8 +13,8 @@ from advspeech.dsp import (
     take_segment,
     to_mono_16k,
 )
-from advspeech.fft import fftconvolve, power_spectrum
-from advspeech.io import DataError, read_audio, write_audio
+from advspeech.core.fft import fftconvolve, power_spectrum
+from advspeech.core.io import DataError, read_audio, write_audio
 
 
 def test_snr_matches_paper_definition():

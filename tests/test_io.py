@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advspeech.io import DataError, atomic_path, read_audio, read_csv, write_audio
+from advspeech.core.io import DataError, atomic_path, read_audio, read_csv, write_audio
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):

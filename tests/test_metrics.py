@@ -12,10 +12,7 @@ import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
 from advspeech.data.tts import VoiceSpec, synthesize_many
-from advspeech.metrics import (
-    bootstrap_ci,
-    cluster_bootstrap_ci,
-    paired_difference_ci,
+from advspeech.evaluation.metrics import (
     pesq_many,
     pesq_wb,
     snr,
@@ -25,6 +22,7 @@ from advspeech.metrics import (
     stoi,
     wer_percent,
 )
+from advspeech.evaluation.statistics import bootstrap_ci, cluster_bootstrap_ci, paired_difference_ci
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +62,7 @@ def test_pesq_and_stoi_match_the_packages(speech):
 
 
 def test_raw_pesq_inverts_the_wide_band_mapping(speech):
-    from advspeech.metrics import pesq_wb_raw
+    from advspeech.evaluation.metrics import pesq_wb_raw
 
     clean = speech[: 5 * SAMPLE_RATE]
     # identical signals: the P.862 raw score's ceiling, 4.5
@@ -229,7 +227,7 @@ def test_paired_test_sees_a_consistent_difference_that_marginal_intervals_miss()
 
 
 def test_pesq_stoi_snr_of_pairs_equals_the_single_scores(speech):
-    from advspeech.metrics import pesq_stoi_snr
+    from advspeech.evaluation.metrics import pesq_stoi_snr
 
     rng = np.random.default_rng(5)
     clean = [speech[: 3 * SAMPLE_RATE], speech[3 * SAMPLE_RATE : 6 * SAMPLE_RATE]]

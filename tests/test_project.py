@@ -72,9 +72,9 @@ def test_every_library_module_a_script_uses_is_an_input_of_its_rule():
     """Snakemake does not follow imports: a module a rule's script reaches (directly or
     through other modules) but that is not among the rule's inputs would leave stale
     results after an edit. Checked on every job of the default DAG against the static
-    import walk (advspeech.imports), and for the main rules against what a fresh
+    import walk (advspeech.pipeline.code_deps), and for the main rules against what a fresh
     interpreter actually loads."""
-    from advspeech.imports import library_files
+    from advspeech.pipeline.code_deps import library_files
 
     scripts = {}
     for smk in (REPO / "workflow" / "rules").glob("*.smk"):
@@ -134,7 +134,7 @@ def test_ruff_and_snakefmt_are_clean():
 
 
 def test_gpu_resource_is_claimed_only_where_jobs_run_on_a_gpu(tmp_path, monkeypatch):
-    from advspeech.runtime import local_gpu_per_job
+    from advspeech.pipeline.runtime import local_gpu_per_job
 
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     assert local_gpu_per_job("cpu") == 0
@@ -161,7 +161,7 @@ def test_every_script_the_makefile_and_readme_name_exists():
 def test_tuning_refuses_the_test_split():
     """Tuning reads train/dev data only; the budget-curve benchmark refuses --split test
     before it reads anything."""
-    from advspeech.protocol import TestSplitRefused, require_tuning_split
+    from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
 
     assert require_tuning_split("dev") == "dev"
     with pytest.raises(TestSplitRefused, match="test split is for the final tables"):

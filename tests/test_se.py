@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 import torch
 
+from advspeech.core.torchutil import seed_everything
 from advspeech.se import build_se
-from advspeech.se.apply import enhance_signal
+from advspeech.se.enhance import enhance_signal
+from advspeech.se.train import (
+    Pairs,
+    SETrainConfig,
+    adversarial_enhancement_loss,
+    draw_batch,
+    train_enhancer,
+)
 from advspeech.se.unet import (
     SNR_LOSS_CAP_DB,
     AttentionGate,
@@ -17,14 +25,7 @@ from advspeech.se.unet import (
     multi_resolution_stft_loss,
     thresholded_snr_loss,
 )
-from advspeech.se_train import (
-    Pairs,
-    SETrainConfig,
-    adversarial_enhancement_loss,
-    draw_batch,
-    train_enhancer,
-)
-from advspeech.torchutil import ResumableState, seed_everything
+from advspeech.training.checkpoint import ResumableState
 
 TINY = {
     "dnn": {"hidden": 16, "layers": 2},
@@ -350,7 +351,7 @@ def _write_pairs(folder, seed: int, n: int = 4):
     import numpy as np
     import pandas as pd
 
-    from advspeech.io import write_audio
+    from advspeech.core.io import write_audio
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -378,7 +379,7 @@ def test_a_killed_training_resumes_only_on_unchanged_data(
     new audio behind them (an upstream change) start afresh, unchanged data resumes."""
     import logging
 
-    from advspeech import se_train
+    from advspeech.se import train as se_train
 
     manifest = _write_pairs(tmp_path, seed=0)
     kwargs = dict(
@@ -438,7 +439,7 @@ def test_clean_fraction_puts_clean_to_clean_pairs_in_every_batch():
 
 
 def test_remix_keeps_each_rows_speech_and_snr_and_draws_new_noise():
-    from advspeech.se_augment import remix_noise
+    from advspeech.se.augment import remix_noise
 
     gen = torch.Generator().manual_seed(0)
     clean = 0.1 * torch.randn(6, 4096)
@@ -455,7 +456,7 @@ def test_remix_keeps_each_rows_speech_and_snr_and_draws_new_noise():
 
 
 def test_remix_tilt_colours_the_noise():
-    from advspeech.se_augment import remix_noise
+    from advspeech.se.augment import remix_noise
 
     gen = torch.Generator().manual_seed(1)
     clean = torch.zeros(64, 8192)
@@ -469,7 +470,7 @@ def test_remix_tilt_colours_the_noise():
 
 
 def test_cosine_schedule_warms_up_and_decays_to_zero():
-    from advspeech.se_train import lr_factor
+    from advspeech.se.train import lr_factor
 
     factors = [lr_factor("cosine", s, 100) for s in range(100)]
     assert factors[0] < factors[4] == pytest.approx(1.0)  # 5 warm-up steps

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from advspeech import paper
 from advspeech.attacks import ATTACKS
-from advspeech.imports import SRC, find_cycle, import_graph, library_files
-from advspeech.registry import LazyRegistry
+from advspeech.core.registry import LazyRegistry
+from advspeech.pipeline.code_deps import SRC, find_cycle, import_graph, library_files
+from advspeech.reporting import paper
 from advspeech.se import SE_MODELS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +54,9 @@ def test_lib_follows_imports_packages_and_registry_entries(tmp_path):
     claims = {
         p.relative_to(SRC).as_posix() for p in library_files(REPO / "workflow/scripts/claims.py")
     }
-    assert "advspeech/paper.py" in claims and not any("/se/" in f or "attacks" in f for f in claims)
+    assert "advspeech/reporting/paper.py" in claims and not any(
+        "/se/" in f or "attacks" in f for f in claims
+    )
     script = tmp_path / "script.py"
     script.write_text("def f():\n    from advspeech.data import rooms\n")
     assert SRC / "advspeech/data/rooms.py" in library_files(script)

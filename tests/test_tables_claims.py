@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advspeech.io import DataError
-from advspeech.tables import markdown_table, quality_table, table_values_finite
+from advspeech.core.io import DataError
+from advspeech.reporting.tables import markdown_table, quality_table, table_values_finite
 
 
 def _scores(path, pesq):
@@ -65,8 +65,8 @@ def _trials(path, success_rate, wer, n=40):
 
 
 def test_table4_has_the_papers_shape_and_percentages(tmp_path):
-    from advspeech.paper import TABLE4_ROWS
-    from advspeech.tables import robustness_markdown, robustness_table
+    from advspeech.reporting.paper import TABLE4_ROWS
+    from advspeech.reporting.tables import robustness_markdown, robustness_table
 
     defences = ["w/o SE", "SE_DNN", "SE_U-Net_W", "SE_U-Net_At"]
     files = {}
@@ -93,7 +93,7 @@ def test_table4_has_the_papers_shape_and_percentages(tmp_path):
 def test_claims_are_decided_by_paired_per_utterance_tests():
     """A consistent per-utterance difference holds even where marginal intervals
     overlap; an inconsistent one does not; fewer than 8 utterances decide nothing."""
-    from advspeech.claims import compare
+    from advspeech.evaluation.claims import compare
 
     rng = np.random.default_rng(0)
     base = rng.normal(2.0, 0.6, size=20)  # utterances differ far more than the systems
@@ -110,8 +110,8 @@ def test_claims_are_decided_by_paired_per_utterance_tests():
 
 
 def test_claims_file_from_per_item_results():
-    from advspeech.claims import check_claims
-    from advspeech.paper import PAPER
+    from advspeech.evaluation.claims import check_claims
+    from advspeech.reporting.paper import PAPER
 
     rng = np.random.default_rng(1)
     utts = [f"u{i}" for i in range(12)]

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from advspeech import SAMPLE_RATE
-from advspeech.data.tts import EspeakSynthesizer, VoiceSpec, available_variants, synthesize_many
-from advspeech.text import (
+from advspeech.core.text import (
     ALPHABET,
     check_in_alphabet,
     make_sentence,
     normalize_transcript,
     vocabulary,
 )
+from advspeech.data.tts import EspeakSynthesizer, VoiceSpec, available_variants, synthesize_many
 
 
 def test_alphabet_is_deepspeech_like():

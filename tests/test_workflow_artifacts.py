@@ -14,7 +14,7 @@ import pytest
 import yaml
 from testkit import SMOKE, planned_jobs, snakemake
 
-from advspeech.metrics import pesq_wb_raw
+from advspeech.evaluation.metrics import pesq_wb_raw
 
 pytestmark = pytest.mark.workflow
 
@@ -168,8 +168,8 @@ def test_every_adversarial_file_respects_its_bound(smoke_run):
     project a little inside it), for the default budget and every budget of the sweep."""
     import numpy as np
 
-    from advspeech.dsp import snr_db
-    from advspeech.io import read_audio
+    from advspeech.core.dsp import snr_db
+    from advspeech.core.io import read_audio
 
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     checked = 0
@@ -262,7 +262,7 @@ def test_report_opens_with_what_was_run_and_lists_every_artifact(smoke_run, tmp_
 
 
 def test_budget_sweep_table_and_figure(smoke_run):
-    from advspeech.budget import BUDGET_COLUMNS
+    from advspeech.reporting.budget import BUDGET_COLUMNS
 
     config = yaml.safe_load(SMOKE.read_text())["attacks"]["budget"]
     table = pd.read_csv(smoke_run / "results/budget.csv")

@@ -18,9 +18,9 @@ from testkit import (
     snakemake,
 )
 
+from advspeech.core.dsp import snr_db
+from advspeech.core.io import read_audio
 from advspeech.data import CLEAN_COLUMNS, MIX_COLUMNS, NOISE_COLUMNS
-from advspeech.dsp import snr_db
-from advspeech.io import read_audio
 
 pytestmark = pytest.mark.workflow
 
@@ -298,7 +298,7 @@ def test_real_data_layouts_give_the_same_manifests(smoke_run, tmp_path):
         ({"mix": {"snrs_db": "ten"}}, r"'ten' is not of type 'array'.*\['mix'\]\['snrs_db'\]"),
         ({"rirs": {"max_order": -3}}, r"\['rirs'\]\['max_order'\]"),
         ({"seed": "abc"}, r"\['seed'\]"),
-        # one cross-key rule, to show the workflow runs advspeech.config.check_config
+        # one cross-key rule, to show the workflow runs advspeech.pipeline.config.check_config
         # (each rule has its direct unit test in test_config.py)
         ({"corpus": {"source": "librispeech"}}, r"corpus\.librispeech\.root"),
         ({"unknown_key": 1}, r"unknown_key"),

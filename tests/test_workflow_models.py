@@ -12,8 +12,8 @@ import torch
 import yaml
 from testkit import planned_jobs, snakemake
 
-from advspeech.io import read_audio
-from advspeech.torchutil import load_checkpoint
+from advspeech.core.io import read_audio
+from advspeech.core.torchutil import load_checkpoint
 
 pytestmark = pytest.mark.workflow
 SMOKE = Path(__file__).parent / "smoke.yaml"
@@ -185,9 +185,9 @@ def test_editing_a_library_module_reruns_the_rules_that_import_it(smoke_run):
     """Library modules are declared inputs: an edited claims.py re-runs the claims check
     and nothing else. Snakemake 9 compares input checksums, so the content must change,
     not only the mtime."""
-    import advspeech.claims
+    import advspeech.evaluation.claims
 
-    module = Path(advspeech.claims.__file__)
+    module = Path(advspeech.evaluation.claims.__file__)
     original = module.read_bytes()
     before = module.stat()
     try:

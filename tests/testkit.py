@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from advspeech import SAMPLE_RATE
-from advspeech.io import write_audio
+from advspeech.core.io import write_audio
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "Snakefile"

@@ -2,10 +2,10 @@
 
 One module or package per concern, mirroring the workflow's stages (docs/architecture.md
 has the table): :mod:`advspeech.data` (corpus, noise, mixtures, rooms),
-:mod:`advspeech.asr` (the victim recogniser), :mod:`advspeech.se` (enhancement models),
-:mod:`advspeech.attacks`, :mod:`advspeech.metrics` and :mod:`advspeech.scoring`,
-:mod:`advspeech.tables` and :mod:`advspeech.render`, :mod:`advspeech.claims`;
-:mod:`advspeech.paper` holds the paper's names and numbers, :mod:`advspeech.config` the
+:mod:`advspeech.asr.model` (the victim recogniser), :mod:`advspeech.se` (enhancement models),
+:mod:`advspeech.attacks`, :mod:`advspeech.evaluation.metrics` and :mod:`advspeech.evaluation.scoring`,
+:mod:`advspeech.reporting.tables` and :mod:`advspeech.reporting.figures`, :mod:`advspeech.evaluation.claims`;
+:mod:`advspeech.reporting.paper` holds the paper's names and numbers, :mod:`advspeech.pipeline.config` the
 config checks.
 """
 

@@ -26,6 +26,7 @@ rule train_asr:
     resources:
         gpu=GPU_PER_JOB,
     params:
+        arch=config["asr"]["arch"],
         model=config["asr"]["model"],
         train=lambda wc: asr_train_params(wc.asr),
         device=config["device"],

@@ -1,7 +1,8 @@
 """Helpers shared by every stage: config validation, names, paths, inputs. The names
-come from the library (registries and advspeech.paper), the cross-key config checks
-and rule settings from advspeech.config."""
+come from the library (registries and advspeech.reporting.paper), the cross-key config checks
+and rule settings from advspeech.pipeline.config."""
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -20,23 +21,34 @@ if SRC not in sys.path:
     sys.path.insert(0, SRC)
 
 
-from advspeech import paper
+from advspeech.reporting import paper
 from advspeech.attacks import ATTACKS
-from advspeech.config import (
+from advspeech.pipeline.config import (
     adaptive_settings as _adaptive_settings,
     asr_train_settings,
     attack_settings as _attack_settings,
     check_config,
+    registered_se_systems,
     se_train_settings,
 )
 from advspeech.data import MIX_SPLITS, SPLITS
 from advspeech.data.noise import BABBLE_POOLS
 from advspeech.data.rooms import RIR_SETS
-from advspeech.imports import library_files
-from advspeech.runtime import local_gpu_per_job
+from advspeech.core.registry import REGISTRY_ENV
+from advspeech.pipeline.code_deps import library_files, registry_files
+from advspeech.pipeline.runtime import local_gpu_per_job
 from advspeech.se import SE_MODELS as SE_REGISTRY
 
 validate(config, "../schemas/config.schema.yaml")
+
+# Implementations registered in config (registry.*) join the built-in registries, here
+# and in every job: the section travels to the jobs as JSON in the environment, and its
+# python_path folders on PYTHONPATH (like SRC above).
+REGISTRY = {k: v for k, v in config["registry"].items() if k != "python_path"}
+REGISTRY_PATH = [os.path.abspath(p) for p in config["registry"]["python_path"]]
+os.environ[REGISTRY_ENV] = json.dumps(REGISTRY, sort_keys=True)
+os.environ["PYTHONPATH"] = os.pathsep.join([*REGISTRY_PATH, os.environ["PYTHONPATH"]])
+sys.path[1:1] = [p for p in REGISTRY_PATH if p not in sys.path]
 check_config(config)
 
 
@@ -84,7 +96,7 @@ wildcard_constraints:
 def lib(script):
     """The library files workflow/scripts/<script>.py imports, directly or in turn,
     declared as inputs so that editing one re-runs the rules that depend on it
-    (Snakemake does not track imports itself; advspeech.imports reads them)."""
+    (Snakemake does not track imports itself; advspeech.pipeline.code_deps reads them)."""
     path = Path(workflow.basedir, "workflow", "scripts", f"{script}.py")
     return [str(p) for p in library_files(path, Path(SRC))]
 
@@ -164,8 +176,8 @@ def embedded_noise_babble_input(wildcards):
     }
 
 
-# Names of recognisers, attacks and enhancement models: the registries' keys, labelled
-# for the paper's tables by advspeech.paper
+# Names of recognisers, attacks and enhancement models: the registries' keys (built-in
+# and registry.*), labelled for the paper's tables by advspeech.reporting.paper
 paper.check_labels(SE_REGISTRY, ATTACKS)
 ASR_MODELS = list(paper.ASR_MODELS)
 ATTACK_NAMES = list(ATTACKS)
@@ -231,7 +243,8 @@ CONTROL_DEFENCES = ["none", *SE_SYSTEMS]
 # input transformations as defences (beyond the paper): the configured ones; any defence
 # is none, a trained SE model or a transformation
 TRANSFORM_NAMES = list(config["defences"]["transforms"])
-DEFENCE_PATTERN = "|".join(CONTROL_DEFENCES + TRANSFORM_NAMES)
+# every trained SE model can be a defence, the paper's and any registered one
+DEFENCE_PATTERN = "|".join(["none", *registered_se_systems(), *TRANSFORM_NAMES])
 
 
 def defended_manifest(wildcards):
@@ -269,7 +282,7 @@ def score_column(wildcards):
     return "enhanced_path"
 
 
-# The paper's tables and figures (advspeech.paper): speech quality (Tables 1-3 and the
+# The paper's tables and figures (advspeech.reporting.paper): speech quality (Tables 1-3 and the
 # clean-speech control), label -> (system, test set); Table 4's attacks, victims and
 # defences, label -> name; Fig. 2's enhanced panels
 QUALITY_TABLES = paper.quality_tables(ADVERSARIAL_TESTSET)

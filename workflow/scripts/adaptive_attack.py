@@ -2,7 +2,7 @@
 recogniser alone (defence 'none'), through an enhancement model, or through an input
 transformation (beyond the paper)."""
 
-from advspeech.asr_eval import load_recognizer
+from advspeech.asr.evaluate import load_recognizer
 from advspeech.attacks.adaptive import (
     DefendedRecognizer,
     EnhancedRecognizer,
@@ -10,12 +10,12 @@ from advspeech.attacks.adaptive import (
     tasr_curve,
 )
 from advspeech.attacks.runner import select_utterances
+from advspeech.core.io import read_audio, read_csv, write_csv
+from advspeech.core.seeding import stable_seed
+from advspeech.core.torchutil import resolve_device, set_threads
 from advspeech.defences import build_transform
-from advspeech.io import read_audio, read_csv, write_csv
-from advspeech.runtime import rule_logging
-from advspeech.se_train import load_enhancer
-from advspeech.seeding import stable_seed
-from advspeech.torchutil import resolve_device, set_threads
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.se.enhance import load_enhancer
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

@@ -1,11 +1,11 @@
 """Generate adversarial examples of one split against one recogniser (any registered attack)."""
 
-from advspeech.asr_eval import load_recognizer
+from advspeech.asr.evaluate import load_recognizer
 from advspeech.attacks.runner import run_attack, select_utterances
+from advspeech.core.io import read_csv, write_csv
+from advspeech.core.torchutil import resolve_device, set_threads
 from advspeech.data.rooms import load_rirs
-from advspeech.io import read_csv, write_csv
-from advspeech.runtime import rule_logging
-from advspeech.torchutil import resolve_device, set_threads
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

@@ -1,9 +1,9 @@
 """Per-item WER of a recogniser on a benign test set, through a defence or not."""
 
-from advspeech.asr_eval import load_recognizer, transcribe_manifest
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
-from advspeech.torchutil import resolve_device, set_threads
+from advspeech.asr.evaluate import load_recognizer, transcribe_manifest
+from advspeech.core.io import write_csv
+from advspeech.core.torchutil import resolve_device, set_threads
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

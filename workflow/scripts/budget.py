@@ -1,8 +1,8 @@
 """Collect the budget sweep into results/budget.csv and results/fig_budget.png."""
 
-from advspeech.budget import BudgetCell, budget_figure, budget_table
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
+from advspeech.core.io import write_csv
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.reporting.budget import BudgetCell, budget_figure, budget_table
 
 with rule_logging(snakemake.log[0]) as log:
     cells = [

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from advspeech.claims import check_claims
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
+from advspeech.core.io import write_csv
+from advspeech.evaluation.claims import check_claims
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     groups = {"quality": {}, "trials": {}, "adaptive": {}, "controls": {}}

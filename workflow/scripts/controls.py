@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from advspeech.io import write_csv, write_text
-from advspeech.runtime import rule_logging
-from advspeech.tables import benign_controls_table, controls_markdown
+from advspeech.core.io import write_csv, write_text
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.reporting.tables import benign_controls_table, controls_markdown
 
 with rule_logging(snakemake.log[0]) as log:
     items = {

@@ -1,8 +1,8 @@
 """One table with the size of every data stage."""
 
+from advspeech.core.io import write_csv
 from advspeech.data.summary import summarize_data
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     summary = summarize_data(

@@ -3,16 +3,16 @@ compare SE models with input transformations (beyond the paper)."""
 
 import pandas as pd
 
-from advspeech.defence_tables import (
+from advspeech.core.io import write_csv, write_text
+from advspeech.evaluation.claims.defences import defence_claims
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.reporting.defence_tables import (
     adaptive_figure,
     adaptive_table,
-    defence_claims,
     defence_figure,
     defence_markdown,
     defence_table,
 )
-from advspeech.io import write_csv, write_text
-from advspeech.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p, inp = snakemake.params, snakemake.input

@@ -1,9 +1,9 @@
 """Apply one trained enhancement model to one test set (overlap-add, length kept)."""
 
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
-from advspeech.se_train import enhance_manifest, load_enhancer
-from advspeech.torchutil import resolve_device, set_threads
+from advspeech.core.io import write_csv
+from advspeech.core.torchutil import resolve_device, set_threads
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.se.enhance import enhance_manifest, load_enhancer
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

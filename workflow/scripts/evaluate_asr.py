@@ -1,9 +1,9 @@
 """WER/CER of a recogniser on the clean test set and each noisy test SNR."""
 
-from advspeech.asr_eval import evaluate_recognizer, load_recognizer
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
-from advspeech.torchutil import resolve_device, set_threads
+from advspeech.asr.evaluate import evaluate_recognizer, load_recognizer
+from advspeech.core.io import write_csv
+from advspeech.core.torchutil import resolve_device, set_threads
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

@@ -1,7 +1,7 @@
 """Render Fig. 2 (log-power spectrograms) and the audio page of one attacked test utterance."""
 
-from advspeech.render import audio_page, example_panels, spectrogram_figure
-from advspeech.runtime import rule_logging
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.reporting.figures import audio_page, example_panels, spectrogram_figure
 
 with rule_logging(snakemake.log[0]) as log:
     inp = snakemake.input

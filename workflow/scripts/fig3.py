@@ -3,9 +3,9 @@
 import pandas as pd
 
 from advspeech.attacks.adaptive import snr_at_full_success, tasr_curve
-from advspeech.io import write_csv
-from advspeech.render import tasr_figure
-from advspeech.runtime import rule_logging
+from advspeech.core.io import write_csv
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.reporting.figures import tasr_figure
 
 with rule_logging(snakemake.log[0]) as log:
     curves, marks = [], []

@@ -1,8 +1,8 @@
 """Mix one split's clean utterances with its noises at the configured SNRs."""
 
+from advspeech.core.io import read_csv, write_csv
 from advspeech.data.mix import make_mixtures
-from advspeech.io import read_csv, write_csv
-from advspeech.runtime import rule_logging
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

@@ -2,13 +2,13 @@
 
 import pandas as pd
 
-from advspeech.asr_eval import load_recognizer
+from advspeech.asr.evaluate import load_recognizer
 from advspeech.attacks.ota import evaluate_over_the_air
+from advspeech.core.io import read_csv, write_csv
+from advspeech.core.torchutil import resolve_device, set_threads
 from advspeech.defences import build_transform
-from advspeech.io import read_csv, write_csv
-from advspeech.runtime import rule_logging
-from advspeech.se_train import load_enhancer
-from advspeech.torchutil import resolve_device, set_threads
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.se.enhance import load_enhancer
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

@@ -1,9 +1,9 @@
 """Spectrograms and audio of a few test utterances, their adversarial examples and the
 perturbations, for every attack: what the SNR budget looks and sounds like."""
 
-from advspeech.budget import perturbation_panels
-from advspeech.render import audio_page, spectrogram_figure
-from advspeech.runtime import rule_logging
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.reporting.budget import perturbation_panels
+from advspeech.reporting.figures import audio_page, spectrogram_figure
 
 with rule_logging(snakemake.log[0]) as log:
     manifests = {attack: snakemake.input[attack] for attack in snakemake.params.attacks}

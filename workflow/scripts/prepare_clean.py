@@ -1,8 +1,8 @@
 """Bring one split's utterances to 16 kHz mono at a common level."""
 
+from advspeech.core.io import read_csv, write_csv
 from advspeech.data.corpus import CleanConfig, prepare_clean
-from advspeech.io import read_csv, write_csv
-from advspeech.runtime import rule_logging
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

@@ -1,8 +1,8 @@
 """Index a DEMAND-layout tree (real or embedded) and bring each noise to 16 kHz mono."""
 
-from advspeech.data.noise import index_demand, prepare_noise
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
+from advspeech.core.io import write_csv
+from advspeech.data.noise_prepare import index_demand, prepare_noise
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

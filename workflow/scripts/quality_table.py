@@ -1,8 +1,8 @@
 """Render a speech-quality table (Tables 1-3) with bootstrap confidence intervals."""
 
-from advspeech.io import write_csv, write_text
-from advspeech.runtime import rule_logging
-from advspeech.tables import markdown_table, quality_table, table_values_finite
+from advspeech.core.io import write_csv, write_text
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.reporting.tables import markdown_table, quality_table, table_values_finite
 
 with rule_logging(snakemake.log[0]) as log:
     labels = snakemake.params.labels

@@ -1,8 +1,8 @@
 """Score one system's output on one test set against the clean references."""
 
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
-from advspeech.scoring import score_system
+from advspeech.core.io import write_csv
+from advspeech.evaluation.scoring import score_system
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     scores = score_system(

@@ -1,8 +1,8 @@
 """Simulate one set (train, attack, dev or test) of shoebox room impulse responses."""
 
+from advspeech.core.io import write_csv
 from advspeech.data.rooms import RoomRanges, simulate_room_set
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

@@ -1,8 +1,8 @@
 """Synthesise the embedded multi-speaker corpus in the LibriSpeech layout."""
 
+from advspeech.core.io import write_csv
 from advspeech.data.corpus import EmbeddedCorpusConfig, synthesize_corpus
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     emb = snakemake.params.embedded

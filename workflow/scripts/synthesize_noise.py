@@ -1,8 +1,8 @@
 """Generate the embedded noises in the DEMAND layout."""
 
+from advspeech.core.io import read_csv
 from advspeech.data.noise import synthesize_noise
-from advspeech.io import read_csv
-from advspeech.runtime import rule_logging
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     # babble_<split>: the clean manifest of a corpus split that babble noises are built from

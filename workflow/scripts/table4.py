@@ -1,8 +1,8 @@
 """Render Table 4: over-the-air RoSA and WER per attack, victim and defence."""
 
-from advspeech.io import write_csv, write_text
-from advspeech.runtime import rule_logging
-from advspeech.tables import robustness_markdown, robustness_table, table_values_finite
+from advspeech.core.io import write_csv, write_text
+from advspeech.pipeline.runtime import rule_logging
+from advspeech.reporting.tables import robustness_markdown, robustness_table, table_values_finite
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

@@ -1,13 +1,14 @@
 """Train the victim recogniser (ds) or fine-tune its adversarially trained twin (ds_advt)."""
 
-from advspeech.asr_train import fit_recognizer
-from advspeech.runtime import rule_logging, training_run
-from advspeech.torchutil import set_threads
+from advspeech.asr.train import fit_recognizer
+from advspeech.core.torchutil import set_threads
+from advspeech.pipeline.runtime import rule_logging, training_run
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     inp = snakemake.input
     meta = fit_recognizer(
+        arch=snakemake.params.arch,
         model_cfg=snakemake.params.model,
         train_cfg=snakemake.params.train,
         train_manifests={

@@ -1,8 +1,8 @@
 """Train one enhancement model ({se}) on noisy pairs, or fine-tune it adversarially (advt)."""
 
-from advspeech.runtime import rule_logging, training_run
-from advspeech.se_train import fit_enhancer
-from advspeech.torchutil import set_threads
+from advspeech.core.torchutil import set_threads
+from advspeech.pipeline.runtime import rule_logging, training_run
+from advspeech.se.train import fit_enhancer
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

@@ -1,9 +1,9 @@
 """Apply one input transformation (a defence beyond the paper) to one test set."""
 
+from advspeech.core.io import write_csv
+from advspeech.core.torchutil import set_threads
 from advspeech.defences.apply import transform_manifest
-from advspeech.io import write_csv
-from advspeech.runtime import rule_logging
-from advspeech.torchutil import set_threads
+from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

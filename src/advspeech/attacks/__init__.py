@@ -3,7 +3,7 @@
 The registry :data:`ATTACKS` maps a config name to an attack; a new attack is one
 module here and one entry below. Modules:
 
-- :mod:`~advspeech.attacks.common`: the result record, the playback transform
+- :mod:`~advspeech.attacks.base`: the result record, the playback transform
   (band-pass, room, recording noise) and the skip rule every attack shares;
 - :mod:`~advspeech.attacks.grad`: ``grad``, the white-box robust over-the-air attack;
 - :mod:`~advspeech.attacks.evo`: ``evo``, the black-box evolutionary attack;
@@ -15,10 +15,11 @@ module here and one entry below. Modules:
 
 from __future__ import annotations
 
-from advspeech.registry import LazyRegistry
+from advspeech.core.registry import LazyRegistry
 
 ATTACKS: LazyRegistry = LazyRegistry(
     "attack",
     {"grad": "advspeech.attacks.grad:GRAD", "evo": "advspeech.attacks.evo:EVO"},
+    config_key="attacks",
 )
-"""Config name -> :class:`~advspeech.attacks.common.Attack`."""
+"""Config name -> :class:`~advspeech.attacks.base.Attack`."""

@@ -1,12 +1,12 @@
 """The adaptive attacker of the paper's Fig. 3: it knows the enhancement front end.
 
 :class:`DefendedRecognizer` composes a defence and a recogniser into one
-:class:`~advspeech.asr.Recognizer` (defend, then recognise); :class:`EnhancedRecognizer`
+:class:`~advspeech.asr.model.Recognizer` (defend, then recognise); :class:`EnhancedRecognizer`
 is the paper's case, an enhancement model. It is differentiable
 end to end, so ``grad`` attacks *through* the enhancement model (white box), and it
 exposes output scores, so ``evo`` queries the composite (black box). It is the defence
 as deployed: each utterance is enhanced alone, over its own length, by the same
-segment-wise overlap-add as the ``enhance`` rule (:func:`advspeech.se.apply.overlap_add_enhance`),
+segment-wise overlap-add as the ``enhance`` rule (:func:`advspeech.se.enhance.overlap_add_enhance`),
 so an utterance's result never depends on its batch-mates or on padding.
 
 :func:`adaptive_sweep` runs an attack over a grid of SNR budgets, digitally (no room:
@@ -26,13 +26,14 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from advspeech.asr import Recognizer, greedy_decode, pad_batch
+from advspeech.asr.model import greedy_decode, pad_batch
+from advspeech.asr.recognizer import Recognizer
 from advspeech.attacks import ATTACKS
-from advspeech.attacks.common import AttackJob
-from advspeech.dsp import snr_db
-from advspeech.io import unskipped
-from advspeech.se.apply import overlap_add_enhance
-from advspeech.seeding import stable_seed
+from advspeech.attacks.base import AttackJob
+from advspeech.core.dsp import snr_db
+from advspeech.core.io import unskipped
+from advspeech.core.seeding import stable_seed
+from advspeech.se.enhance import overlap_add_enhance
 
 
 class DefendedRecognizer(Recognizer):

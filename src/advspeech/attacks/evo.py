@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,16 +45,17 @@ import torchaudio
 import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
-from advspeech.asr import Recognizer, ctc_loss, greedy_decode, pad_batch
-from advspeech.attacks.common import (
+from advspeech.asr.recognizer import Recognizer
+from advspeech.attacks.base import (
     Attack,
     AttackJob,
     AttackResult,
     attack_unskipped,
     play_in_rooms,
+    query,
 )
-from advspeech.dsp import snr_budget_scale
-from advspeech.text import check_in_alphabet
+from advspeech.core.dsp import snr_budget_scale
+from advspeech.core.text import check_in_alphabet
 
 log = logging.getLogger(__name__)
 
@@ -382,22 +382,6 @@ def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool]
     for i, t in zip(owners, texts, strict=True):
         hits[i] += t == target
     return [bool(h > count / 2) for h in hits], count
-
-
-@torch.no_grad()
-def query(
-    recognizer: Recognizer, signals: Sequence[torch.Tensor], target: str, chunk: int = 256
-) -> tuple[torch.Tensor, list[str]]:
-    """One black-box query per signal: the CTC score of ``target`` and the transcript,
-    from a single forward pass (chunks of ``chunk`` signals)."""
-    losses, texts = [], []
-    for start in range(0, len(signals), chunk):
-        batch, lengths = pad_batch(signals[start : start + chunk])
-        device = getattr(recognizer, "device", torch.device("cpu"))
-        log_probs, out_len = recognizer.log_probs(batch.to(device), lengths.to(device))
-        losses.append(ctc_loss(log_probs, out_len, [target] * len(lengths), reduction="none").cpu())
-        texts += greedy_decode(log_probs, out_len)
-    return torch.cat(losses), texts
 
 
 def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig:

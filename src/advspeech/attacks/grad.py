@@ -36,8 +36,8 @@ from functools import partial
 import numpy as np
 import torch
 
-from advspeech.asr import Recognizer
-from advspeech.attacks.common import (
+from advspeech.asr.recognizer import Recognizer
+from advspeech.attacks.base import (
     Attack,
     AttackJob,
     AttackResult,
@@ -46,8 +46,8 @@ from advspeech.attacks.common import (
     play_in_rooms,
     room_noise,
 )
-from advspeech.dsp import snr_budget_scale
-from advspeech.text import check_in_alphabet
+from advspeech.core.dsp import snr_budget_scale
+from advspeech.core.text import check_in_alphabet
 
 
 @dataclass(frozen=True)

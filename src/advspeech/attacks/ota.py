@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from advspeech.asr import Recognizer
-from advspeech.attacks.common import play_in_rooms
-from advspeech.io import read_audio, unskipped
-from advspeech.metrics import wer_percent
-from advspeech.se.apply import enhance_signal
-from advspeech.seeding import rng_for, stable_seed
+from advspeech.asr.recognizer import Recognizer
+from advspeech.attacks.base import play_in_rooms
+from advspeech.core.io import read_audio, unskipped
+from advspeech.core.seeding import rng_for, stable_seed
+from advspeech.evaluation.metrics import wer_percent
+from advspeech.se.enhance import enhance_signal
 
 OTA_COLUMNS = ["utt_id", "room_id", "transcript", "success", "wer"]
 

@@ -11,12 +11,12 @@ import torch
 from tqdm import tqdm
 
 from advspeech import SAMPLE_RATE
-from advspeech.asr import Recognizer
+from advspeech.asr.recognizer import Recognizer
 from advspeech.attacks import ATTACKS
-from advspeech.attacks.common import AttackJob, db_x
-from advspeech.dsp import snr_db
-from advspeech.io import read_audio, write_audio
-from advspeech.seeding import stable_seed
+from advspeech.attacks.base import AttackJob, db_x
+from advspeech.core.dsp import snr_db
+from advspeech.core.io import read_audio, write_audio
+from advspeech.core.seeding import stable_seed
 
 MANIFEST_COLUMNS = [
     "utt_id",

@@ -11,7 +11,7 @@ The embedded corpus (:func:`synthesize_corpus`) and embedded noises
 (:func:`synthesize_noise`) are written in those layouts, so everything downstream is
 the same code path whether the user has LibriSpeech + DEMAND or nothing at all.
 
-Seeds: see :mod:`advspeech.seeding`. This module holds the splits and the columns of
+Seeds: see :mod:`advspeech.core.seeding`. This module holds the splits and the columns of
 every manifest the stages write.
 """
 

@@ -15,12 +15,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from advspeech import SAMPLE_RATE
+from advspeech.core.dsp import normalize_level, to_mono_16k
+from advspeech.core.io import DataError, raise_all, read_audio, write_audio
+from advspeech.core.seeding import rng_for, stable_seed
+from advspeech.core.text import TranscriptError, make_sentence, transliterate
 from advspeech.data import AUDIO_SUFFIXES, CLEAN_COLUMNS, CORPUS_COLUMNS, SPLITS
 from advspeech.data.tts import VoiceSpec, available_variants, synthesize_many
-from advspeech.dsp import normalize_level, to_mono_16k
-from advspeech.io import DataError, raise_all, read_audio, write_audio
-from advspeech.seeding import rng_for, stable_seed
-from advspeech.text import TranscriptError, make_sentence, transliterate
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def index_librispeech(root: str | Path, subsets: Mapping[str, Sequence[str]]) ->
 
     ``subsets`` maps a split to the subset folders that make it up, for example
     ``{"train": ["train-clean-100"], "test": ["test-clean"]}``. Transcripts are brought
-    to the alphabet by :func:`advspeech.text.transliterate` (é -> e, recorded per
+    to the alphabet by :func:`advspeech.core.text.transliterate` (é -> e, recorded per
     utterance in ``transliterated``). Raises one :class:`DataError` that names *every*
     bad file of the tree: a missing root or subset, a transcript line whose audio is
     missing, an audio file that no transcript lists, an empty transcript, or one with
@@ -232,6 +232,14 @@ class CleanConfig:
     max_utterances: int | None = None
 
 
+def _subsample(rows: pd.DataFrame, limit: int | None, seed: int, split: str) -> pd.DataFrame:
+    """At most ``limit`` rows, a seeded random subset kept in corpus order."""
+    if limit is None or len(rows) <= limit:
+        return rows
+    pick = rng_for(seed, "subsample", split).choice(len(rows), limit, replace=False)
+    return rows.iloc[np.sort(pick)]
+
+
 def prepare_clean(
     index: pd.DataFrame, split: str, out_dir: str | Path, cfg: CleanConfig, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -245,11 +253,7 @@ def prepare_clean(
     rows = index[index["split"] == split]
     if rows.empty:
         raise DataError(f"the corpus has no utterances for split {split!r}")
-    if cfg.max_utterances is not None and len(rows) > cfg.max_utterances:
-        pick = rng_for(seed, "subsample", split).choice(
-            len(rows), cfg.max_utterances, replace=False
-        )
-        rows = rows.iloc[np.sort(pick)]
+    rows = _subsample(rows, cfg.max_utterances, seed, split)
     kept, skipped, problems = [], [], []
     for row in tqdm(rows.itertuples(index=False), total=len(rows), desc=f"prepare {split}"):
         try:

@@ -12,10 +12,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from advspeech import SAMPLE_RATE
+from advspeech.core.dsp import scale_noise_to_snr, snr_db, take_segment
+from advspeech.core.io import DataError, raise_all, read_audio, write_audio
+from advspeech.core.seeding import rng_for
 from advspeech.data import MIX_COLUMNS
-from advspeech.dsp import scale_noise_to_snr, snr_db, take_segment
-from advspeech.io import DataError, raise_all, read_audio, write_audio
-from advspeech.seeding import rng_for
 
 
 def make_mixtures(
@@ -41,41 +41,18 @@ def make_mixtures(
     """
     out_dir = Path(out_dir)
     noise_split = noise_split or split
-    pool = noise[noise["split"] == noise_split]
-    if pool.empty:
-        raise DataError(
-            f"no noise environments for split {noise_split!r} (config noise.environments)"
-        )
-    noises = {r.noise_id: read_audio(r.path)[0][0] for r in pool.itertuples(index=False)}
-    envs = dict(zip(pool["noise_id"], pool["noise_env"], strict=True))
-    longest = int(clean["n_samples"].max()) if len(clean) else 0
-    raise_all(
-        [
-            f"noise {pool.loc[pool['noise_id'] == k, 'path'].iloc[0]} has {len(v)} samples, "
-            f"shorter than the longest {split} utterance ({longest}); it would have to be "
-            "tiled"
-            for k, v in sorted(noises.items())
-            if len(v) < longest
-        ],
-        f"the {noise_split} noises for the {split} mixtures",
-    )
+    noises, envs = _load_noises(noise, noise_split, split, clean)
     ids = sorted(noises)
     rows = []
     for utt in tqdm(clean.itertuples(index=False), total=len(clean), desc=f"mix {split}"):
         x = read_audio(utt.clean_path)[0][0]
         rng = rng_for(seed, "mix", split, utt.utt_id)
-        if per_utterance == "all":
-            targets = list(snrs_db)
-        else:
-            targets = [float(snrs_db[int(rng.integers(len(snrs_db)))])]
+        one = [float(snrs_db[int(rng.integers(len(snrs_db)))])] if per_utterance == "one" else []
+        targets = list(snrs_db) if per_utterance == "all" else one
         for target in targets:
             noise_id = ids[int(rng.integers(len(ids)))]
-            for _ in range(max_tries):
-                seg = take_segment(noises[noise_id], len(x), rng)
-                noisy = x + scale_noise_to_snr(x, seg, target)
-                if np.max(np.abs(noisy)) < 0.999:
-                    break
-            else:
+            noisy = _mix_without_clipping(x, noises[noise_id], target, rng, max_tries)
+            if noisy is None:
                 raise DataError(
                     f"mixing {utt.utt_id} with {noise_id} at {target} dB clips in every "
                     f"draw; lower data.max_peak or data.rms_dbfs"
@@ -101,6 +78,45 @@ def make_mixtures(
                 }
             )
     return pd.DataFrame(rows, columns=MIX_COLUMNS)
+
+
+def _load_noises(
+    noise: pd.DataFrame, noise_split: str, split: str, clean: pd.DataFrame
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The noises of ``noise_split`` (id -> samples, id -> environment); each must be at
+    least as long as the longest utterance it is mixed with (a named error otherwise)."""
+    pool = noise[noise["split"] == noise_split]
+    if pool.empty:
+        raise DataError(
+            f"no noise environments for split {noise_split!r} (config noise.environments)"
+        )
+    noises = {r.noise_id: read_audio(r.path)[0][0] for r in pool.itertuples(index=False)}
+    envs = dict(zip(pool["noise_id"], pool["noise_env"], strict=True))
+    longest = int(clean["n_samples"].max()) if len(clean) else 0
+    raise_all(
+        [
+            f"noise {pool.loc[pool['noise_id'] == k, 'path'].iloc[0]} has {len(v)} samples, "
+            f"shorter than the longest {split} utterance ({longest}); it would have to be "
+            "tiled"
+            for k, v in sorted(noises.items())
+            if len(v) < longest
+        ],
+        f"the {noise_split} noises for the {split} mixtures",
+    )
+    return noises, envs
+
+
+def _mix_without_clipping(
+    x: np.ndarray, noise: np.ndarray, target: float, rng: np.random.Generator, max_tries: int
+) -> np.ndarray | None:
+    """``x`` plus a random segment of ``noise`` scaled to ``target`` dB SNR, redrawn
+    while the mixture clips; None when all ``max_tries`` draws clip."""
+    for _ in range(max_tries):
+        seg = take_segment(noise, len(x), rng)
+        noisy = x + scale_noise_to_snr(x, seg, target)
+        if np.max(np.abs(noisy)) < 0.999:
+            return noisy
+    return None
 
 
 def _snr_tag(snr: float) -> str:

@@ -17,8 +17,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from advspeech import SAMPLE_RATE
-from advspeech.io import read_audio, write_audio
-from advspeech.seeding import rng_for
+from advspeech.core.io import read_audio, write_audio
+from advspeech.core.seeding import rng_for
 
 RIR_SETS = ("train", "attack", "dev", "test")
 """The room sets, each from its own seed stream (see the module docstring); dev rooms

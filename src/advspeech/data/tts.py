@@ -138,7 +138,7 @@ class EspeakSynthesizer:
 
         Not reproducible across processes; see :func:`synthesize_many`.
         """
-        from advspeech.dsp import resample  # torch: imported lazily, see synthesize_many
+        from advspeech.core.dsp import resample  # torch: imported lazily, see synthesize_many
 
         raw = self.synthesize_native(text, voice)
         return resample(_trim_silence(raw), self.native_rate, SAMPLE_RATE)
@@ -212,7 +212,7 @@ def synthesize_many(
     synthesised in a fresh child forked from a worker that never synthesises itself,
     and the child seeds espeak's noise generator with the job's seed.
     """
-    from advspeech.dsp import resample
+    from advspeech.core.dsp import resample
 
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["advspeech.data.espeak_server"])

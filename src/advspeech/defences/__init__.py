@@ -19,7 +19,7 @@ attacker averages its loss over several draws (expectation over transformations)
 
 from __future__ import annotations
 
-from advspeech.registry import LazyRegistry
+from advspeech.core.registry import LazyRegistry
 
 TRANSFORMS: LazyRegistry = LazyRegistry(
     "input transformation",
@@ -30,6 +30,7 @@ TRANSFORMS: LazyRegistry = LazyRegistry(
         "lowpass": "advspeech.defences.transforms:LowPass",
         "random_noise": "advspeech.defences.transforms:RandomNoise",
     },
+    config_key="transforms",
 )
 """Config name -> transformation class (its config dict holds the arguments)."""
 

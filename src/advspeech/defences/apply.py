@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from advspeech.core.seeding import stable_seed
 from advspeech.defences import build_transform
-from advspeech.se.apply import process_manifest
-from advspeech.seeding import stable_seed
+from advspeech.se.enhance import process_manifest
 
 
 def transform_manifest(

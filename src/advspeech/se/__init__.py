@@ -4,7 +4,7 @@ Every model maps a noisy waveform batch (B, N) to an enhanced batch of the same 
 and defines its training loss ``loss(noisy, clean)``; :data:`SE_MODELS` maps the config
 name to the model's builder, so a new model is one module and one registry entry.
 Modules: :mod:`~advspeech.se.dnn`, :mod:`~advspeech.se.unet` (both U-Nets and their
-waveform losses), :mod:`~advspeech.se.apply` (a model applied to whole utterances).
+waveform losses), :mod:`~advspeech.se.enhance` (a model applied to whole utterances).
 
 - ``dnn``: Xu, Du, Dai & Lee (2015) regression from noisy log-power spectra with +-3
   context frames to the clean LPS; global mean/variance normalisation of inputs and
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from advspeech.registry import LazyRegistry
+from advspeech.core.registry import LazyRegistry
 
 SE_MODELS: LazyRegistry = LazyRegistry(
     "enhancement model",
@@ -46,6 +46,7 @@ SE_MODELS: LazyRegistry = LazyRegistry(
         "waveunet": "advspeech.se.unet:build_waveunet",
         "unet_at": "advspeech.se.unet:build_unet_at",
     },
+    config_key="se_models",
 )
 """Config name -> builder of the model from its config dict (``se.models.<name>``)."""
 

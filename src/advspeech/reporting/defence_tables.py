@@ -1,7 +1,6 @@
 """Every defence in one table (beyond the paper): the SE models and the input
 transformations, each with the over-the-air success of the attacks through it, its
-benign cost and what it does to speech, and each under the adaptive attacker; and the
-claims that compare them, decided by paired tests on the same items.
+benign cost and what it does to speech, and each under the adaptive attacker.
 
 - :func:`defence_table`: one row per defence: RoSA and WER of every attack over the
   held-out test rooms (Table 4's protocol, against ``ds``), clean and noisy test WER
@@ -9,9 +8,7 @@ claims that compare them, decided by paired tests on the same items.
   against the clean reference, with utterance-level 95 % intervals.
 - :func:`adaptive_table`: TASR per SNR budget of the adaptive grad attacker through each
   defence (BPDA for MP3 and quantisation, EOT for the randomised one).
-- :func:`defence_claims`: per SE model, whether it beats every transformation on RoSA
-  at equal or lower clean-WER cost, and whether its advantage survives the adaptive
-  attacker (columns of ``claims.csv``).
+The claims that compare them are :mod:`advspeech.evaluation.claims.defences`.
 """
 
 from __future__ import annotations
@@ -22,11 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advspeech.claims import CLAIM_COLUMNS, CLEAN_WER_MARGIN, MIN_UTTERANCES, TRIAL_KEYS, compare
-from advspeech.io import atomic_path, unskipped
-from advspeech.metrics import cluster_bootstrap_ci
-
-ADAPTIVE_KEYS = ["utt_id", "snr_db_budget"]
+from advspeech.core.io import atomic_path, unskipped
+from advspeech.evaluation.statistics import cluster_bootstrap_ci
 
 
 def _interval(values: pd.Series, utts: pd.Series, seed: int, weights=None) -> tuple:
@@ -98,87 +92,6 @@ def adaptive_table(sweeps: Mapping[str, pd.DataFrame], seed: int = 0) -> pd.Data
                 }
             )
     return pd.DataFrame(rows)
-
-
-def defence_claims(
-    kinds: Mapping[str, str],
-    trials: Mapping[tuple[str, str], pd.DataFrame],
-    controls: Mapping[tuple[str, str], pd.DataFrame],
-    sweeps: Mapping[str, pd.DataFrame],
-    attack: str = "grad",
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Claims beyond the paper, per SE model (columns of ``claims.csv``):
-
-    - ``D-<se>-BEATS-TRANSFORMS``: for every transformation t, RoSA(t) - RoSA(se) > 0
-      (paired on utterance and room) and the clean-WER cost of se is at most t's plus
-      ``CLEAN_WER_MARGIN`` (paired, upper interval end);
-    - ``D-<se>-ADAPTIVE``: for every transformation under the adaptive attacker,
-      TASR(t) - TASR(se) > 0 (paired on utterance and budget).
-    """
-    ses = [d for d, k in kinds.items() if k == "se"]
-    transforms = [d for d, k in kinds.items() if k == "transform"]
-    rows = []
-
-    def rosa(defence: str) -> pd.DataFrame:
-        return trials[(attack, defence)].assign(v=lambda d: 100.0 * d["success"].astype(float))
-
-    for se in ses:
-        parts, holds = [], True
-        for t in transforms:
-            lower = compare(rosa(t), rosa(se), "v", TRIAL_KEYS, f"RoSA {t} - {se}", seed)
-            cost = compare(
-                controls[(se, "clean")],
-                controls[(t, "clean")],
-                "wer",
-                ["utt_id", "item_id"],
-                f"clean WER {se} - {t}",
-                seed,
-            )
-            cheap = cost.diff.clusters >= MIN_UTTERANCES and cost.diff.high < CLEAN_WER_MARGIN
-            holds &= lower.greater and cheap
-            parts += [str(lower), str(cost)]
-        rows.append(
-            {
-                "claim_id": f"D-{se}-BEATS-TRANSFORMS",
-                "artifact": "defences",
-                "claim": f"{se} lowers {attack} RoSA below every input transformation at a "
-                f"clean WER no more than {CLEAN_WER_MARGIN:g} points above it",
-                "paper_value": "not studied",
-                "our_value": "; ".join(parts),
-                "holds": bool(holds and transforms),
-            }
-        )
-        if se not in sweeps:
-            continue
-        adaptive = [t for t in transforms if t in sweeps]
-        comps = [
-            compare(
-                _successes(sweeps[t]),
-                _successes(sweeps[se]),
-                "v",
-                ADAPTIVE_KEYS,
-                f"TASR {t} - {se}",
-                seed,
-            )
-            for t in adaptive
-        ]
-        rows.append(
-            {
-                "claim_id": f"D-{se}-ADAPTIVE",
-                "artifact": "adaptive_defences",
-                "claim": f"against the adaptive {attack} attacker, {se} keeps TASR below every "
-                "input transformation at the same budgets",
-                "paper_value": "not studied",
-                "our_value": "; ".join(str(c) for c in comps),
-                "holds": bool(comps and all(c.greater for c in comps)),
-            }
-        )
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
-
-
-def _successes(sweep: pd.DataFrame) -> pd.DataFrame:
-    return unskipped(sweep).assign(v=lambda d: 100.0 * d["success"].astype(float))
 
 
 def defence_markdown(table: pd.DataFrame, attacks: Sequence[str]) -> str:

@@ -3,7 +3,7 @@
 NumPy at import: torch (resampling, the SNR-budget projection of tensors) is imported
 where it is used, so the many scoring, table and data jobs that need only levels and
 SNRs do not pay for it. The differentiable FFTs of the attack path are in
-:mod:`advspeech.fft`.
+:mod:`advspeech.core.fft`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from advspeech import SAMPLE_RATE
-from advspeech.io import DataError
+from advspeech.core.io import DataError
 
 if TYPE_CHECKING:
     import torch

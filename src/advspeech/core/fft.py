@@ -18,7 +18,7 @@ def _rfft_adjoint(grad: torch.Tensor, n: int, width: int) -> torch.Tensor:
     e^{+2 pi i k j / n} over the one-sided bins k, which is (n / 2) * irfft(G) once the
     DC and Nyquist bins (counted once by irfft) are doubled. Faster on sizes with small
     prime factors only; on an awkward size PyTorch's inverse real FFT is the slower one
-    (see :func:`advspeech.attacks.common.bandpass`)."""
+    (see :func:`advspeech.attacks.base.bandpass`)."""
     grad = grad.clone()
     grad[..., 0] *= 2
     if n % 2 == 0:

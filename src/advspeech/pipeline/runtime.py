@@ -6,7 +6,7 @@ Workflow scripts stay thin::
         ...call the library...
 
 Inside the block, ``logging``, ``print`` and tqdm's progress bars go to the rule's log.
-A :class:`~advspeech.io.DataError` (bad input, with the file or key named) ends the job
+A :class:`~advspeech.core.io.DataError` (bad input, with the file or key named) ends the job
 with that one message on the console instead of a stack trace; any other exception is
 logged with its traceback and re-raised.
 """
@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from advspeech.io import DataError
+from advspeech.core.io import DataError
 
 
 @contextlib.contextmanager

@@ -10,9 +10,10 @@ import jiwer
 import pandas as pd
 import torch
 
-from advspeech.asr import CTCRecognizer, build_asr
-from advspeech.io import read_audio, read_csv
-from advspeech.torchutil import load_checkpoint
+from advspeech.asr import build_asr
+from advspeech.asr.recognizer import CTCRecognizer
+from advspeech.core.io import read_audio, read_csv
+from advspeech.core.torchutil import load_checkpoint
 
 
 def word_error_rates(refs: Sequence[str], hyps: Sequence[str]) -> tuple[float, float]:

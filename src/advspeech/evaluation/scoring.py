@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from tqdm import tqdm
 
-from advspeech.io import DataError, read_audio, read_csv
-from advspeech.metrics import pesq_many, snr, sti, stoi
+from advspeech.core.io import DataError, read_audio, read_csv
+from advspeech.evaluation.metrics import pesq_many, snr, sti, stoi
 
 SCORE_COLUMNS = ["utt_id", "item_id", "pesq", "stoi", "sti", "snr", "missing"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from advspeech.data.noise import ALL_ENVIRONMENTS, BABBLE_POOLS
-from advspeech.paper import SE_SYSTEMS
+from advspeech.reporting.paper import SE_TRAININGS, se_system
 
 
 class ConfigError(ValueError):
@@ -26,6 +26,7 @@ def check_config(cfg: dict) -> None:
     _check_noise(cfg)
     _check_defences(cfg)
     _check_se_losses(cfg)
+    _check_registered(cfg)
 
 
 def _check_ranges(cfg: dict) -> None:
@@ -112,8 +113,36 @@ def _check_noise(cfg: dict) -> None:
             )
 
 
+def registered_se_systems() -> list[str]:
+    """Every trained enhancement model's workflow name: each registered architecture
+    (built-in and config ``registry.se_models``) in each training."""
+    from advspeech.se import SE_MODELS
+
+    return [se_system(se, t) for se in SE_MODELS for t in SE_TRAININGS]
+
+
+def _check_registered(cfg: dict) -> None:
+    """Every configured transformation and the recogniser architecture are registered."""
+    from advspeech.asr import RECOGNISERS
+    from advspeech.defences import TRANSFORMS
+
+    unknown = [t for t in cfg["defences"]["transforms"] if t not in TRANSFORMS]
+    if unknown:
+        raise ConfigError(
+            f"config key defences.transforms: {unknown} are not registered transformations "
+            f"(known: {sorted(TRANSFORMS)}; add one under registry.transforms)"
+        )
+    arch = cfg["asr"]["arch"]
+    if arch not in RECOGNISERS:
+        raise ConfigError(
+            f"config key asr.arch: {arch!r} is not a registered recogniser "
+            f"(known: {sorted(RECOGNISERS)}; add one under registry.recognisers)"
+        )
+
+
 def _check_defences(cfg: dict) -> None:
-    known = {"none", *SE_SYSTEMS, *cfg["defences"]["transforms"]}
+    se_systems = registered_se_systems()
+    known = {"none", *se_systems, *cfg["defences"]["transforms"]}
     for key, names in (
         ("defences.table", cfg["defences"]["table"]),
         ("defences.adaptive.defences", cfg["defences"]["adaptive"]["defences"]),
@@ -122,7 +151,7 @@ def _check_defences(cfg: dict) -> None:
         if unknown:
             raise ConfigError(
                 f"config key {key}: {unknown} are neither none, a trained SE model "
-                f"({list(SE_SYSTEMS)}) nor a transformation of defences.transforms"
+                f"({se_systems}) nor a transformation of defences.transforms"
             )
     if "none" not in cfg["defences"]["table"]:
         raise ConfigError("config key defences.table must list none (the undefended baseline)")

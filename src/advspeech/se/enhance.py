@@ -14,7 +14,7 @@ from torch import nn
 from tqdm import tqdm
 
 from advspeech import SAMPLE_RATE
-from advspeech.io import DataError, read_audio, write_audio
+from advspeech.core.io import DataError, read_audio, write_audio
 
 
 def overlap_add_enhance(model: nn.Module, wave: torch.Tensor, segment: int) -> torch.Tensor:
@@ -103,3 +103,37 @@ def process_manifest(
         paths.append(str(dest))
         gains.append(gain)
     return frame.assign(enhanced_path=paths, peak_gain=gains)
+
+
+def load_enhancer(path: str, device: torch.device) -> nn.Module:
+    """The trained enhancement model saved at ``path`` (its name and config are in the
+    checkpoint's metadata), on ``device`` in eval mode."""
+    from advspeech.core.torchutil import load_checkpoint
+    from advspeech.se import build_se
+
+    payload = load_checkpoint(path)
+    meta = payload["meta"]
+    model = build_se(meta["name"], meta["model"])
+    model.load_state_dict(payload["state_dict"])
+    return model.to(device).eval()
+
+
+def enhance_manifest(
+    model: nn.Module,
+    manifest: str,
+    audio_column: str,
+    out_dir: str | Path,
+    segment: int,
+    device: torch.device,
+) -> pd.DataFrame:
+    """Enhance every file of a test-set manifest (``audio_column`` holds the paths) into
+    ``out_dir``; returns the manifest with ``enhanced_path`` and ``peak_gain`` (below 1
+    where the output was scaled to avoid clipping)."""
+    return process_manifest(
+        lambda wave, seed: enhance_signal(model, wave, segment, device),
+        manifest,
+        audio_column,
+        out_dir,
+        seed_of=lambda key: 0,
+        desc="enhance",
+    )

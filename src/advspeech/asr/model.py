@@ -8,17 +8,16 @@ family that the workflow trains: the paper's MFCC front end (Eq. 2; DeepSpeech's
 computed with torchaudio inside the model, 1-D convolutions, bidirectional GRU/LSTM
 layers, and a linear layer to the 29-symbol alphabet, trained with CTC.
 
-Anything that can transcribe audio can be a victim: implement :class:`Recognizer`
-(``transcribe``, and ``loss`` where differentiable) and register the model class in
-:data:`ASR_MODELS`.
+Anything that can transcribe audio can be a victim: a CTC model over this alphabet is
+one builder registered in :data:`advspeech.asr.RECOGNISERS` (docs/extending.md);
+anything else implements :class:`Recognizer` (``transcribe``, and ``loss`` where
+differentiable).
 """
 
 from __future__ import annotations
 
-import abc
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -28,8 +27,8 @@ import torchaudio
 from torch import nn
 
 from advspeech import SAMPLE_RATE
-from advspeech.fft import power_spectrum
-from advspeech.text import ALPHABET, check_in_alphabet
+from advspeech.core.fft import power_spectrum
+from advspeech.core.text import ALPHABET, check_in_alphabet
 
 BLANK_INDEX = 0
 _CHAR_TO_INDEX = {c: i for i, c in enumerate(ALPHABET)}
@@ -108,7 +107,7 @@ class MFCCFrontEnd(nn.Module):
     def _mfcc(self, wave: torch.Tensor) -> torch.Tensor:
         """``self.mfcc(wave)``, (B, n_mfcc, T), with a cheaper gradient: the same
         window, mel filters and DCT (torchaudio's, kept in ``self.mfcc``) around
-        :func:`advspeech.fft.power_spectrum` instead of the STFT's complex magnitude.
+        :func:`advspeech.core.fft.power_spectrum` instead of the STFT's complex magnitude.
         torch.stft (center=False) centres the win_length window in each n_fft frame;
         only the window's support is framed (the rest is multiplied by zero), and
         zero-padding it at the end instead only shifts the phase, not the power."""
@@ -277,15 +276,10 @@ class DeepSpeechCTC(nn.Module):
         return self.encode(feats, frames)
 
 
-ASR_MODELS: dict[str, type[nn.Module]] = {"ds": DeepSpeechCTC}
-ASR_CONFIGS: dict[str, type] = {"ds": DeepSpeechConfig}
-
-
-def build_asr(arch: str, cfg: dict) -> nn.Module:
-    """Model class from the registry, built from its config dict."""
-    if arch not in ASR_MODELS:
-        raise KeyError(f"unknown recogniser architecture {arch!r}; known: {sorted(ASR_MODELS)}")
-    return ASR_MODELS[arch](ASR_CONFIGS[arch].from_dict(cfg))
+def build_deepspeech(cfg: dict) -> DeepSpeechCTC:
+    """The DeepSpeech-family recogniser from its config dict (``asr.model``); unknown
+    keys are an error naming them."""
+    return DeepSpeechCTC(DeepSpeechConfig.from_dict(cfg))
 
 
 def ctc_loss(
@@ -317,94 +311,6 @@ def pad_batch(waves: Sequence[np.ndarray | torch.Tensor]) -> tuple[torch.Tensor,
     for i, t in enumerate(tensors):
         batch[i, : len(t)] = t
     return batch, lengths
-
-
-# --- the interface attacks and scoring use -------------------------------------------------
-
-
-class Recognizer(abc.ABC):
-    """What attacks, enhancement evaluation and over-the-air scoring need of a victim."""
-
-    differentiable: bool = False
-
-    @abc.abstractmethod
-    def transcribe(self, waveforms: Sequence[np.ndarray | torch.Tensor]) -> list[str]:
-        """16 kHz mono signals -> transcripts (normalised lower-case text)."""
-
-    def loss(
-        self, waveforms: torch.Tensor, lengths: torch.Tensor, targets: Sequence[str]
-    ) -> torch.Tensor:
-        """Per-example loss of the target transcripts, differentiable w.r.t. ``waveforms``."""
-        raise NotImplementedError(f"{type(self).__name__} is not differentiable")
-
-
-@contextmanager
-def differentiable_rnns(model: nn.Module) -> Iterator[None]:
-    """Let gradients flow through the RNNs of a model in eval mode at cuDNN speed.
-
-    cuDNN computes RNN gradients only for a forward pass in training mode, and PyTorch's
-    native GPU RNN, the alternative, is a loop over time steps (an attack gradient was
-    5.3x slower with it on an H200, bench/gpu_check.py). For an ``nn.RNNBase`` the only difference between the
-    modes is its inter-layer dropout, so each RNN in eval mode is switched to training
-    mode with dropout 0 for the forward pass: the same function, cuDNN's kernels.
-    Everything else (batch norm, dropout layers) keeps its mode; RNNs already in
-    training mode are left alone."""
-    switched = [m for m in model.modules() if isinstance(m, nn.RNNBase) and not m.training]
-    dropouts = [m.dropout for m in switched]
-    for m in switched:
-        m.dropout = 0.0
-        m.train()
-    try:
-        yield
-    finally:
-        for m, dropout in zip(switched, dropouts, strict=True):
-            m.dropout = dropout
-            m.eval()
-
-
-class CTCRecognizer(Recognizer):
-    """A trained CTC model (any entry of :data:`ASR_MODELS`) on a device."""
-
-    differentiable = True
-
-    def __init__(self, model: nn.Module, device: torch.device, batch_size: int = 32):
-        self.model = model.to(device).eval()
-        self.device = device
-        self.batch_size = batch_size
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-
-    @torch.no_grad()
-    def transcribe(self, waveforms: Sequence[np.ndarray | torch.Tensor]) -> list[str]:
-        texts: list[str] = []
-        order = np.argsort([len(w) for w in waveforms])  # similar lengths share a batch
-        results: dict[int, str] = {}
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            batch, lengths = pad_batch([waveforms[i] for i in idx])
-            log_probs, out_len = self.model(batch.to(self.device), lengths.to(self.device))
-            for i, text in zip(idx, greedy_decode(log_probs, out_len), strict=True):
-                results[int(i)] = text
-        texts = [results[i] for i in range(len(waveforms))]
-        return texts
-
-    def loss(
-        self, waveforms: torch.Tensor, lengths: torch.Tensor, targets: Sequence[str]
-    ) -> torch.Tensor:
-        with differentiable_rnns(self.model):
-            log_probs, out_len = self.model(waveforms, lengths)
-        return ctc_loss(log_probs, out_len, targets, reduction="none")
-
-    def log_probs(self, waveforms: torch.Tensor, lengths: torch.Tensor):
-        return self.model(waveforms, lengths)
-
-    def can_emit(self, n_samples: int, text: str) -> bool:
-        """Whether an input of ``n_samples`` has enough CTC frames for ``text``
-        (one frame per character plus a blank between repeated characters)."""
-        frames = self.model.front_end.frame_lengths(torch.tensor([n_samples]))
-        out = int(self.model.output_lengths(frames)[0])
-        needed = len(text) + sum(a == b for a, b in zip(text, text[1:], strict=False))
-        return out >= needed
 
 
 def count_parameters(model: nn.Module) -> int:

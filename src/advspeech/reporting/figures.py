@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advspeech.io import DataError, atomic_path, read_audio, write_text
+from advspeech.core.io import DataError, atomic_path, read_audio, write_text
 
 
 def log_power_spectrogram(wave: np.ndarray, n_fft: int = 512, hop: int = 128) -> np.ndarray:

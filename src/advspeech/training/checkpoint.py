@@ -1,13 +1,11 @@
-"""Torch plumbing shared by every trainable model: device choice, seeding, checkpoints.
+"""Resumable training state: what a killed training job needs to continue where it
+stopped, and what tells it that the state is stale.
 
-Checkpoints:
-
-- *final* models are state dicts saved atomically and loaded with ``weights_only=True``;
-- *resumable* training state (model, optimiser, epoch, history, RNG states) lives outside
-  the rule's declared outputs (Snakemake deletes those before a job starts), tagged with
-  a fingerprint of the training parameters *and of the data and initial weights it
-  trains on* (their content, not their paths), so neither a changed config nor changed
-  upstream data ever resumes a stale run, and is removed once training finishes.
+The state (model, optimiser, progress, history, RNG states) lives outside the rule's
+declared outputs (Snakemake deletes those before a job starts), tagged with a
+fingerprint of the training parameters *and of the data and initial weights it trains
+on* (their content, not their paths), so neither a changed config nor changed upstream
+data ever resumes a stale run; it is removed once training finishes.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,29 +21,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from advspeech.io import DataError, atomic_path
+from advspeech.core.io import atomic_path
+from advspeech.core.torchutil import load_checkpoint, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when available (honouring CUDA_VISIBLE_DEVICES), else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DataError(f"config key device: {name!r} requested but CUDA is not available")
-    return device
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, numpy and torch; return a torch Generator for data order."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    gen = torch.Generator()
-    gen.manual_seed(seed)
-    return gen
 
 
 def start_model(
@@ -67,11 +45,6 @@ def keep_best(best: dict, model: torch.nn.Module) -> None:
     """A run that never evaluated keeps its final weights as the best."""
     if best["state_dict"] is None:
         best["state_dict"] = model.state_dict()
-
-
-def set_threads(threads: int) -> None:
-    """Use the cores Snakemake granted the job, not every core of the machine."""
-    torch.set_num_threads(max(1, int(threads)))
 
 
 def fingerprint(params: dict[str, Any]) -> str:
@@ -107,30 +80,6 @@ def content_digest(*parts: Any) -> str:
     for part in parts:
         feed(part)
     return digest.hexdigest()[:16]
-
-
-def save_state_dict(module: torch.nn.Module, path: str | os.PathLike, meta: dict) -> None:
-    """Save ``{"state_dict": ..., "meta": ...}`` atomically (plain tensors and JSON types)."""
-    payload = {"state_dict": module.state_dict(), "meta": json.loads(json.dumps(meta))}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint with ``weights_only=True``; a missing or corrupt file is a
-    :class:`DataError` naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"model checkpoint not found: {path}")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:
-        raise DataError(
-            f"cannot load model checkpoint {path} (corrupt or not a state dict): {err}"
-        ) from err
-    if not isinstance(payload, dict) or "state_dict" not in payload:
-        raise DataError(f"model checkpoint {path} has no state_dict entry")
-    return payload
 
 
 class ResumableState:

@@ -23,12 +23,14 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from advspeech.asr import CTCRecognizer, ctc_loss, differentiable_rnns, pad_batch
-from advspeech.asr_eval import word_error_rates
+from advspeech.asr.evaluate import word_error_rates
+from advspeech.asr.model import ctc_loss, pad_batch
+from advspeech.asr.recognizer import CTCRecognizer, differentiable_rnns
+from advspeech.core.fft import fftconvolve
+from advspeech.core.io import DataError, read_audio
 from advspeech.data.rooms import load_rirs
-from advspeech.fft import fftconvolve
-from advspeech.io import DataError, read_audio
-from advspeech.torchutil import ResumableState, keep_best, restore_rng_state, rng_state
+from advspeech.training.checkpoint import ResumableState, start_model
+from advspeech.training.trainer import ResumableTrainer, fit_and_save
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +177,7 @@ def adversarial_ctc_loss(
 ) -> torch.Tensor:
     """The paper's Eq. 6 for the recogniser: alpha CTC(x) + (1 - alpha) CTC(FGSM(x));
     plain CTC when alpha == 1 (the enhancement counterpart is
-    :func:`advspeech.se_train.adversarial_enhancement_loss`)."""
+    :func:`advspeech.se.train.adversarial_enhancement_loss`)."""
 
     def objective(wave):
         feats, frames = model.front_end(wave, lengths)
@@ -214,91 +216,80 @@ def train_ctc(
     state: ResumableState,
     rirs: Sequence[np.ndarray] = (),
 ) -> tuple[dict, list[dict]]:
-    """Train ``model`` in place; return the best state dict (by dev WER) and the history.
+    """Train ``model`` in place, one epoch of :func:`train_epoch` at a time, each
+    followed by the dev WER; returns the best record (``score``: dev WER in percent,
+    ``at``: epochs done, ``state_dict``) and the per-epoch history.
 
-    After every epoch the full training state is saved to ``state``; a killed job that is
-    re-run resumes from the last finished epoch.
+    AdamW with a one-cycle schedule (warm-up, then cosine decay to lr/1e3): converges in
+    few epochs. The state is saved after every epoch (:class:`ResumableTrainer`); a
+    killed job that is re-run resumes from the last finished epoch.
     """
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    lengths = [len(a) for a in train.audio]
-    steps_per_epoch = math.ceil(len(lengths) / cfg.batch_size)
-    # one-cycle schedule (warm-up, then cosine decay to lr/1e3): converges in few epochs
+    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch + 1, pct_start=0.15
     )
-    history: list[dict] = []
-    best = {"wer": float("inf"), "epoch": -1, "state_dict": None}
-    start_epoch = 0
-    saved = state.load()
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["optimizer"])
-        sched.load_state_dict(saved["scheduler"])
-        history = saved["history"]
-        best = saved["best"]
-        start_epoch = saved["epoch"] + 1
-        restore_rng_state(saved["rng"], gen)
-        log.info("resuming from epoch %d (state %s)", start_epoch, state.path)
-    for epoch in range(start_epoch, cfg.epochs):
-        if epoch - best["epoch"] > cfg.patience and best["epoch"] >= 0:
+    trainer = ResumableTrainer(model, opt, state, gen, cfg.patience, sched)
+    for epoch in range(trainer.resume(), cfg.epochs):
+        if trainer.should_stop:
             log.info("early stop: no dev improvement for %d epochs", cfg.patience)
             break
-        model.train()
         t0 = time.time()
-        losses = []
-        batches = make_batches(lengths, cfg.batch_size, gen)
-        for idx in tqdm(batches, desc=f"epoch {epoch}", mininterval=10):
-            waves = augment_waves([train.waveform(i) for i in idx], rirs, cfg.augment, gen)
-            batch, lens = pad_batch(waves)
-            batch, lens = batch.to(device), lens.to(device)
-            texts = [train.texts[i] for i in idx]
-            loss = adversarial_ctc_loss(
-                model, batch, lens, texts, True, cfg.alpha, cfg.eps, gen, cfg.augment
-            )
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
+        train_loss = train_epoch(model, train, cfg, opt, sched, device, gen, rirs, epoch)
         model.eval()
         dev_wer, dev_cer, _ = evaluate(model, dev, device)
         record = {
             "epoch": epoch,
-            "train_loss": float(np.mean(losses)),
+            "train_loss": train_loss,
             "dev_wer": dev_wer,
             "dev_cer": dev_cer,
             "seconds": time.time() - t0,
         }
-        history.append(record)
         log.info(
             "epoch %d: loss %.3f dev WER %.2f%% CER %.2f%% (%.0f s)",
             epoch,
-            record["train_loss"],
+            train_loss,
             dev_wer,
             dev_cer,
             record["seconds"],
         )
-        if dev_wer < best["wer"]:
-            best = {
-                "wer": dev_wer,
-                "epoch": epoch,
-                "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-            }
-        state.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(),
-                "history": history,
-                "best": best,
-                "epoch": epoch,
-                "rng": rng_state(gen),
-            }
+        trainer.evaluated(epoch + 1, record, dev_wer)
+    return trainer.finish()
+
+
+def train_epoch(
+    model: torch.nn.Module,
+    train: Utterances,
+    cfg: TrainConfig,
+    opt: torch.optim.Optimizer,
+    sched,
+    device: torch.device,
+    gen: torch.Generator,
+    rirs: Sequence[np.ndarray],
+    epoch: int,
+) -> float:
+    """One pass over ``train`` in length-sorted batches (:func:`make_batches`), each
+    augmented (:func:`augment_waves`) and trained on Eq. 6's loss; returns the mean
+    training loss."""
+    model.train()
+    losses = []
+    batches = make_batches([len(a) for a in train.audio], cfg.batch_size, gen)
+    for idx in tqdm(batches, desc=f"epoch {epoch}", mininterval=10):
+        waves = augment_waves([train.waveform(i) for i in idx], rirs, cfg.augment, gen)
+        batch, lens = pad_batch(waves)
+        batch, lens = batch.to(device), lens.to(device)
+        texts = [train.texts[i] for i in idx]
+        loss = adversarial_ctc_loss(
+            model, batch, lens, texts, True, cfg.alpha, cfg.eps, gen, cfg.augment
         )
-    keep_best(best, model)
-    return best, history
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+    return float(np.mean(losses))
 
 
 def fit_recognizer(
@@ -314,82 +305,83 @@ def fit_recognizer(
     device: str,
     seed: int,
     init_model: str | None = None,
+    arch: str = "ds",
 ) -> dict:
-    """Everything the ``train_asr`` rule does; returns a summary for the log.
+    """Everything the ``train_asr`` rule does: build recogniser ``arch``
+    (:data:`advspeech.asr.RECOGNISERS`) from ``model_cfg``, train it with
+    :func:`train_ctc` and write the state dict and the history; returns the metadata.
 
-    ``*_manifests`` map a path column (``clean_path``/``noisy_path``) to manifests.
+    ``*_manifests`` map a path column (``clean_path``/``noisy_path``/``adv_path``) to
+    manifests; ``init_model`` is the checkpoint to fine-tune (the AdvT twin).
     """
-    from advspeech.asr import build_asr, count_parameters
-    from advspeech.io import write_json
-    from advspeech.torchutil import content_digest, fingerprint, save_state_dict, start_model
+    from advspeech.asr import build_asr
+    from advspeech.asr.model import count_parameters
 
-    model, dev_, gen = start_model(lambda: build_asr("ds", model_cfg), init_model, device, seed)
-    # a few dozen adversarial examples among thousands of utterances would barely move
-    # the model; repeating them gives them a weight in each epoch (ds_advt only)
-    repeat = int(train_cfg.get("adversarial_repeat", 1))
-    train = _load_sets(
-        {
-            col: list(paths) * (repeat if col == "adv_path" else 1)
-            for col, paths in train_manifests.items()
-        }
+    model, torch_device, gen = start_model(
+        lambda: build_asr(arch, model_cfg), init_model, device, seed
     )
+    train = _load_sets(train_manifests, int(train_cfg.get("adversarial_repeat", 1)))
     dev = _load_sets(dev_manifests)
     rirs = load_rirs(rir_manifest) if train_cfg.get("reverb_prob", 0) > 0 else []
-    augment = AugmentConfig(
-        reverb_prob=train_cfg.get("reverb_prob", 0.0),
-        freq_masks=2 if train_cfg.get("spec_augment", True) else 0,
-        time_masks=2 if train_cfg.get("spec_augment", True) else 0,
-    )
-    cfg = TrainConfig(
-        epochs=train_cfg["epochs"],
-        patience=train_cfg["patience"],
-        batch_size=train_cfg["batch_size"],
-        lr=train_cfg["lr"],
-        weight_decay=train_cfg["weight_decay"],
-        augment=augment,
-        alpha=train_cfg.get("alpha", 1.0),
-        eps=train_cfg.get("eps", 0.0),
-    )
-    state = ResumableState(
-        state_path,
-        fingerprint(
-            {
-                "model": model_cfg,
-                "train": train_cfg,
-                "seed": seed,
-                # what it trains on and starts from, by content (paths stay the same
-                # when upstream data or the initial model change)
-                "data": content_digest(train.audio, train.texts, dev.audio, dev.texts, list(rirs)),
-                "init": content_digest(model.state_dict()),
-            }
-        ),
-    )
+    cfg = train_config(train_cfg)
     log.info(
         "training %s parameters on %d utterances (%.2f h) on %s",
         f"{count_parameters(model):,}",
         len(train),
         sum(len(a) for a in train.audio) / 16000 / 3600,
-        dev_,
+        torch_device,
     )
-    t0 = time.time()
-    best, history = train_ctc(model, train, dev, cfg, dev_, gen, state, rirs)
-    meta = {
-        "arch": "ds",
-        "model": model_cfg,
-        "train": train_cfg,
-        "best_epoch": best["epoch"],
-        "dev_wer": best["wer"],
-        "parameters": count_parameters(model),
-    }
-    model.load_state_dict(best["state_dict"])
-    save_state_dict(model, out_model, meta)
-    write_json(out_history, {"meta": meta, "epochs": history, "seconds": time.time() - t0})
-    state.clear()
-    return meta
+    return fit_and_save(
+        lambda state: train_ctc(model, train, dev, cfg, torch_device, gen, state, rirs),
+        model=model,
+        params={"model": model_cfg, "train": train_cfg, "seed": seed},
+        data=(train.audio, train.texts, dev.audio, dev.texts, list(rirs)),
+        state_path=state_path,
+        out_model=out_model,
+        out_history=out_history,
+        meta=lambda best: {
+            "arch": arch,
+            "model": model_cfg,
+            "train": train_cfg,
+            "best_epoch": best["at"] - 1 if best["at"] > 0 else -1,
+            "dev_wer": best["score"],
+            "parameters": count_parameters(model),
+        },
+        history_key="epochs",
+    )
 
 
-def _load_sets(manifests: dict[str, Sequence[str]]) -> Utterances:
-    sets = [Utterances.from_manifests(paths, column) for column, paths in manifests.items()]
+def train_config(train_cfg: dict) -> TrainConfig:
+    """:class:`TrainConfig` from the rule's settings (``asr.train``, or ``asr.advt``
+    over it: :func:`advspeech.pipeline.config.asr_train_settings`)."""
+    spec_augment = train_cfg.get("spec_augment", True)
+    return TrainConfig(
+        epochs=train_cfg["epochs"],
+        patience=train_cfg["patience"],
+        batch_size=train_cfg["batch_size"],
+        lr=train_cfg["lr"],
+        weight_decay=train_cfg["weight_decay"],
+        augment=AugmentConfig(
+            reverb_prob=train_cfg.get("reverb_prob", 0.0),
+            freq_masks=2 if spec_augment else 0,
+            time_masks=2 if spec_augment else 0,
+        ),
+        alpha=train_cfg.get("alpha", 1.0),
+        eps=train_cfg.get("eps", 0.0),
+    )
+
+
+def _load_sets(manifests: dict[str, Sequence[str]], adversarial_repeat: int = 1) -> Utterances:
+    """The utterances of every manifest (path column -> manifests), the adversarial
+    examples (``adv_path``) ``adversarial_repeat`` times: a few dozen among thousands of
+    utterances would barely move the model, repeating them gives them weight in each
+    epoch (ds_advt only)."""
+    sets = [
+        Utterances.from_manifests(
+            list(paths) * (adversarial_repeat if col == "adv_path" else 1), col
+        )
+        for col, paths in manifests.items()
+    ]
     out = sets[0]
     for s in sets[1:]:
         out = out + s

@@ -1,6 +1,8 @@
-"""What every attack shares: the result record, the over-the-air transform (band-pass,
-room convolution, recording noise) and the skip rule for utterances that cannot be
-attacked.
+"""What every attack shares: the registry entry (:class:`Attack`), the job it receives
+and the result it returns, the over-the-air transform (band-pass, room convolution,
+recording noise), the skip rule for utterances that cannot be attacked, and the
+black-box score query (:func:`query`, one counted query per signal). The SNR budget
+projection is :func:`advspeech.core.dsp.snr_budget_scale`.
 
 The transform is Eq. 3's expectation over playback: a signal is convolved with a room
 impulse response, rescaled to its own peak and recording noise is added. ``grad``
@@ -16,8 +18,9 @@ import numpy as np
 import torch
 
 from advspeech import SAMPLE_RATE
-from advspeech.asr import Recognizer
-from advspeech.fft import fftconvolve
+from advspeech.asr.model import ctc_loss, greedy_decode, pad_batch
+from advspeech.asr.recognizer import Recognizer
+from advspeech.core.fft import fftconvolve
 
 
 @dataclass
@@ -150,3 +153,19 @@ def room_noise(
         length = int(lengths[i])
         noise[i, :, :length] = torch.randn(count, length, generator=gen) * sigma
     return noise.reshape(len(gens) * count, n)
+
+
+@torch.no_grad()
+def query(
+    recognizer: Recognizer, signals: Sequence[torch.Tensor], target: str, chunk: int = 256
+) -> tuple[torch.Tensor, list[str]]:
+    """One black-box query per signal: the CTC score of ``target`` and the transcript,
+    from a single forward pass (chunks of ``chunk`` signals)."""
+    losses, texts = [], []
+    for start in range(0, len(signals), chunk):
+        batch, lengths = pad_batch(signals[start : start + chunk])
+        device = getattr(recognizer, "device", torch.device("cpu"))
+        log_probs, out_len = recognizer.log_probs(batch.to(device), lengths.to(device))
+        losses.append(ctc_loss(log_probs, out_len, [target] * len(lengths), reduction="none").cpu())
+        texts += greedy_decode(log_probs, out_len)
+    return torch.cat(losses), texts

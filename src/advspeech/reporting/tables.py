@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from advspeech.io import DataError
-from advspeech.metrics import cluster_bootstrap_ci
-from advspeech.paper import QUALITY_METRICS, TABLE4_ROWS
+from advspeech.core.io import DataError
+from advspeech.evaluation.statistics import cluster_bootstrap_ci
+from advspeech.reporting.paper import QUALITY_METRICS, TABLE4_ROWS
 
 
 def quality_table(

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advspeech.dsp import snr_db
-from advspeech.io import DataError, atomic_path, read_audio
-from advspeech.metrics import cluster_bootstrap_ci
+from advspeech.core.dsp import snr_db
+from advspeech.core.io import DataError, atomic_path, read_audio
+from advspeech.evaluation.statistics import cluster_bootstrap_ci
 
 BUDGET_COLUMNS = [
     "attack",

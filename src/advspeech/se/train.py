@@ -1,5 +1,5 @@
-"""Training the enhancement models, plain (``noisy``) and adversarially (``advt``, Eq. 6),
-and applying them to test sets.
+"""Training the enhancement models, plain (``noisy``) and adversarially (``advt``, Eq. 6)
+(applying them to test sets: :mod:`advspeech.se.enhance`).
 
 ``noisy`` training: random ``segment``-sample crops of (noisy mixture, clean) pairs.
 ``advt`` training: the same pairs plus adversarial examples of training utterances paired
@@ -14,29 +14,17 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm
 
-from advspeech.io import DataError, read_audio
+from advspeech.core.io import DataError, read_audio
 from advspeech.se import build_se
-from advspeech.se.apply import enhance_signal, process_manifest
-from advspeech.se.dnn import DNNEnhancer
-from advspeech.se_augment import remix_noise
-from advspeech.torchutil import (
-    ResumableState,
-    content_digest,
-    fingerprint,
-    keep_best,
-    load_checkpoint,
-    restore_rng_state,
-    rng_state,
-    save_state_dict,
-    start_model,
-)
+from advspeech.se.augment import remix_noise
+from advspeech.training.checkpoint import ResumableState, start_model
+from advspeech.training.trainer import ResumableTrainer, fit_and_save
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +59,7 @@ class SETrainConfig:
     # Eq. 6's FGSM step on the clean-to-clean pairs too (the paper's equation as written);
     # False leaves their input clean, so they keep teaching the model to pass speech through
     perturb_clean_pairs: bool = True
-    # dynamic remixing of the noisy pairs (:func:`advspeech.se_augment.remix_noise`): the
+    # dynamic remixing of the noisy pairs (:func:`advspeech.se.augment.remix_noise`): the
     # share of noisy rows whose noise is replaced, how many donor noises are summed, and the
     # largest spectral tilt given to a donor (power slope in dB per decade of frequency)
     remix_fraction: float = 0.0
@@ -132,6 +120,14 @@ class Pairs:
     def __add__(self, other: Pairs) -> Pairs:
         return Pairs(self.degraded + other.degraded, self.clean + other.clean)
 
+    @staticmethod
+    def concat(parts: Sequence[Pairs]) -> Pairs | None:
+        """All ``parts`` in order, or None when there are none."""
+        out = None
+        for part in parts:
+            out = part if out is None else out + part
+        return out
+
     def __len__(self) -> int:
         return len(self.clean)
 
@@ -187,7 +183,7 @@ def draw_batch(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One training batch: ``adversarial_fraction`` of it from the adversarial pairs (when
     there are any), ``clean_fraction`` clean-to-clean pairs, the rest from ``train``
-    (remixed, :func:`advspeech.se_augment.remix_noise`, when ``remix_fraction`` > 0)."""
+    (remixed, :func:`advspeech.se.augment.remix_noise`, when ``remix_fraction`` > 0)."""
     n_adv = round(cfg.adversarial_fraction * cfg.batch_size) if adversarial else 0
     n_clean = min(round(cfg.clean_fraction * cfg.batch_size), cfg.batch_size - n_adv)
     parts = []
@@ -216,94 +212,80 @@ def train_enhancer(
     state: ResumableState,
     adversarial: Pairs | None = None,
 ) -> tuple[dict, list[dict]]:
-    """Adam on random segments (see :func:`draw_batch`); dev loss every ``eval_every``
-    steps selects the best weights and stops after ``patience`` evaluations without
-    improvement. Resumable."""
+    """Adam on random segments (see :func:`draw_batch`); the dev loss every
+    ``eval_every`` steps selects the best weights and stops after ``patience``
+    evaluations without improvement. Resumable (:class:`ResumableTrainer`). Returns the
+    best record (``score``: dev loss, ``at``: steps done, ``state_dict``) and the history.
+    """
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     dev_batches = dev.fixed_batches(cfg.segment, cfg.batch_size, seed=1)
-    history: list[dict] = []
-    best = {"loss": float("inf"), "step": -1, "state_dict": None}
-    step = 0
-    saved = state.load()
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["optimizer"])
-        history, best, step = saved["history"], saved["best"], saved["step"]
-        restore_rng_state(saved["rng"], gen)
-        log.info("resuming at step %d (state %s)", step, state.path)
+    trainer = ResumableTrainer(model, opt, state, gen, cfg.patience)
+    step = trainer.resume()
     losses: list[float] = []
     t0 = time.time()
     with tqdm(total=cfg.steps, initial=step, desc="train se", mininterval=10) as bar:
         while step < cfg.steps:
-            model.train()
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr * lr_factor(
-                    cfg.schedule, step, cfg.schedule_steps or cfg.steps
-                )
-            noisy, clean = draw_batch(train, adversarial, cfg, gen)
-            with torch.autocast(
-                device.type,
-                dtype=PRECISIONS[cfg.precision],
-                enabled=PRECISIONS[cfg.precision] is not None,
-            ):
-                loss = adversarial_enhancement_loss(
-                    model,
-                    noisy.to(device),
-                    clean.to(device),
-                    cfg.alpha,
-                    cfg.eps,
-                    cfg.perturb_clean_pairs,
-                )
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-            losses.append(float(loss.detach()))
+            losses.append(training_step(model, opt, train, adversarial, cfg, step, device, gen))
             step += 1
             bar.update()
             if step % cfg.eval_every == 0 or step == cfg.steps:
-                model.eval()
-                with torch.no_grad():
-                    dev_loss = float(
-                        np.mean(
-                            [float(model.loss(x.to(device), y.to(device))) for x, y in dev_batches]
-                        )
-                    )
-                history.append(
-                    {
-                        "step": step,
-                        "train_loss": float(np.mean(losses)),
-                        "dev_loss": dev_loss,
-                        "seconds": time.time() - t0,
-                    }
-                )
-                log.info("step %d: train %.5f dev %.5f", step, history[-1]["train_loss"], dev_loss)
+                dev_loss = dev_loss_of(model, dev_batches, device)
+                record = {
+                    "step": step,
+                    "train_loss": float(np.mean(losses)),
+                    "dev_loss": dev_loss,
+                    "seconds": time.time() - t0,
+                }
+                log.info("step %d: train %.5f dev %.5f", step, record["train_loss"], dev_loss)
                 losses = []
-                if dev_loss < best["loss"]:
-                    best = {
-                        "loss": dev_loss,
-                        "step": step,
-                        "state_dict": {
-                            k: v.detach().cpu().clone() for k, v in model.state_dict().items()
-                        },
-                    }
-                state.save(
-                    {
-                        "model": model.state_dict(),
-                        "optimizer": opt.state_dict(),
-                        "history": history,
-                        "best": best,
-                        "step": step,
-                        "rng": rng_state(gen),
-                    }
-                )
-                evals_since_best = (step - best["step"]) // cfg.eval_every
-                if evals_since_best >= cfg.patience:
-                    log.info("early stop at step %d (best %d)", step, best["step"])
+                trainer.evaluated(step, record, dev_loss)
+                if trainer.should_stop:
+                    log.info("early stop at step %d (best %d)", step, trainer.best["at"])
                     break
-    keep_best(best, model)
-    return best, history
+    return trainer.finish()
+
+
+def training_step(
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    train: Pairs,
+    adversarial: Pairs | None,
+    cfg: SETrainConfig,
+    step: int,
+    device: torch.device,
+    gen: torch.Generator,
+) -> float:
+    """One optimiser step at ``step`` (0-based) of the schedule on a fresh batch
+    (:func:`draw_batch`) with Eq. 6's loss; returns the batch loss."""
+    model.train()
+    for group in opt.param_groups:
+        group["lr"] = cfg.lr * lr_factor(cfg.schedule, step, cfg.schedule_steps or cfg.steps)
+    noisy, clean = draw_batch(train, adversarial, cfg, gen)
+    dtype = PRECISIONS[cfg.precision]
+    with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+        loss = adversarial_enhancement_loss(
+            model,
+            noisy.to(device),
+            clean.to(device),
+            cfg.alpha,
+            cfg.eps,
+            cfg.perturb_clean_pairs,
+        )
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+    opt.step()
+    return float(loss.detach())
+
+
+def dev_loss_of(
+    model: torch.nn.Module, batches: Sequence[tuple[torch.Tensor, torch.Tensor]], device
+) -> float:
+    """The model's mean training loss over fixed dev batches (in eval mode, float32)."""
+    model.eval()
+    with torch.no_grad():
+        return float(np.mean([float(model.loss(x.to(device), y.to(device))) for x, y in batches]))
 
 
 def fit_enhancer(
@@ -321,91 +303,44 @@ def fit_enhancer(
     device: str,
     seed: int,
 ) -> dict:
-    """Everything the ``train_se`` rule does."""
-    from advspeech.io import write_json
-
-    model, dev_, gen = start_model(lambda: build_se(name, model_cfg), init_model, device, seed)
-    train = Pairs.from_manifest(train_manifest, "noisy_path")
-    adversarial = None
-    for manifest in adversarial_manifests:
-        pairs = Pairs.from_manifest(manifest, "adv_path")
-        adversarial = pairs if adversarial is None else adversarial + pairs
-    dev = Pairs.from_manifest(dev_manifest, "noisy_path")
+    """Everything the ``train_se`` rule does: build enhancement model ``name``
+    (:data:`advspeech.se.SE_MODELS`) from ``model_cfg`` (or load ``init_model`` to
+    fine-tune), train it with :func:`train_enhancer` on the noisy pairs of
+    ``train_manifest`` (and the adversarial pairs of ``adversarial_manifests``), and
+    write the state dict and the history; returns the metadata."""
+    model, torch_device, gen = start_model(
+        lambda: build_se(name, model_cfg), init_model, device, seed
+    )
+    train, dev = (Pairs.from_manifest(m, "noisy_path") for m in (train_manifest, dev_manifest))
+    adversarial = Pairs.concat([Pairs.from_manifest(m, "adv_path") for m in adversarial_manifests])
     cfg = SETrainConfig(**train_cfg)
-    if isinstance(model, DNNEnhancer) and not init_model:
+    if hasattr(model, "fit_normalisation") and not init_model:
         sample_x, sample_y = train.sample(64, cfg.segment, torch.Generator().manual_seed(seed))
         model.fit_normalisation(sample_x, sample_y)
     params = sum(p.numel() for p in model.parameters())
-    log.info(
-        "%s: %s parameters, %d noisy and %d adversarial training pairs, device %s",
-        name,
-        f"{params:,}",
-        len(train),
-        len(adversarial or []),
-        dev_,
-    )
-    state = ResumableState(
-        state_path,
-        fingerprint(
-            {
-                "name": name,
-                "model": model_cfg,
-                "train": train_cfg,
-                "seed": seed,
-                # what it trains on and starts from, by content (paths stay the same
-                # when upstream data or the initial model change)
-                "data": content_digest(
-                    train.degraded,
-                    train.clean,
-                    dev.degraded,
-                    dev.clean,
-                    [] if adversarial is None else [adversarial.degraded, adversarial.clean],
-                ),
-                "init": content_digest(model.state_dict()),
-            }
+    log.info("%s: %s parameters, %d noisy and %d adversarial training pairs, device %s",
+             name, f"{params:,}", len(train), len(adversarial or []), torch_device)  # fmt: skip
+    return fit_and_save(
+        lambda state: train_enhancer(model, train, dev, cfg, torch_device, gen, state, adversarial),
+        model=model,
+        params={"name": name, "model": model_cfg, "train": train_cfg, "seed": seed},
+        data=(
+            train.degraded,
+            train.clean,
+            dev.degraded,
+            dev.clean,
+            [] if adversarial is None else [adversarial.degraded, adversarial.clean],
         ),
-    )
-    t0 = time.time()
-    best, history = train_enhancer(model, train, dev, cfg, dev_, gen, state, adversarial)
-    model.load_state_dict(best["state_dict"])
-    meta = {
-        "name": name,
-        "model": model_cfg,
-        "train": train_cfg,
-        "best_step": best["step"],
-        "dev_loss": best["loss"],
-        "parameters": params,
-    }
-    save_state_dict(model, out_model, meta)
-    write_json(out_history, {"meta": meta, "evaluations": history, "seconds": time.time() - t0})
-    state.clear()
-    return meta
-
-
-def load_enhancer(path: str, device: torch.device) -> torch.nn.Module:
-    payload = load_checkpoint(path)
-    meta = payload["meta"]
-    model = build_se(meta["name"], meta["model"])
-    model.load_state_dict(payload["state_dict"])
-    return model.to(device).eval()
-
-
-def enhance_manifest(
-    model: torch.nn.Module,
-    manifest: str,
-    audio_column: str,
-    out_dir: str | Path,
-    segment: int,
-    device: torch.device,
-) -> pd.DataFrame:
-    """Enhance every file of a test-set manifest; returns the manifest with
-    ``enhanced_path`` and ``peak_gain`` (below 1 where the output was scaled to avoid
-    clipping)."""
-    return process_manifest(
-        lambda wave, seed: enhance_signal(model, wave, segment, device),
-        manifest,
-        audio_column,
-        out_dir,
-        seed_of=lambda key: 0,
-        desc="enhance",
+        state_path=state_path,
+        out_model=out_model,
+        out_history=out_history,
+        meta=lambda best: {
+            "name": name,
+            "model": model_cfg,
+            "train": train_cfg,
+            "best_step": best["at"],
+            "dev_loss": best["score"],
+            "parameters": params,
+        },
+        history_key="evaluations",
     )

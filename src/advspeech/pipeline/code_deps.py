@@ -5,7 +5,7 @@ so every rule declares the library files its script imports, directly or through
 modules, as inputs (``lib()`` in ``common.smk``). The walk reads the source, never
 imports it: it sees ``import``/``from`` statements anywhere in a module (inside
 functions too) and registry entries written ``"advspeech.pkg.module:attribute"``
-(:class:`advspeech.registry.LazyRegistry`), which are imports made on first use.
+(:class:`advspeech.core.registry.LazyRegistry`), which are imports made on first use.
 Importing a module runs its packages' ``__init__`` files, so those count as well.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 import re
 from pathlib import Path
 
@@ -118,3 +119,27 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
             if found:
                 return found
     return None
+
+
+_REGISTRY_KEY = re.compile(r'config_key="(\w+)"')
+
+
+def registry_files(
+    files: list[Path], registry: dict[str, dict[str, str]], src: Path = SRC
+) -> list[Path]:
+    """The source files of the implementations configured under ``registry`` (config
+    ``registry.<key>``: name -> ``"module:attribute"``) that the library ``files`` can
+    load: those of every registry defined in one of ``files`` (by its ``config_key``).
+    A module that cannot be found is left out (the job's lookup names it)."""
+    keys = {key for f in files for key in _REGISTRY_KEY.findall(Path(f).read_text())}
+    found = set()
+    for key in sorted(keys):
+        for entry in registry.get(key, {}).values():
+            module = entry.partition(":")[0]
+            try:
+                spec = importlib.util.find_spec(module)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is not None and spec.origin and Path(spec.origin).is_file():
+                found.add(Path(spec.origin))
+    return sorted(found)

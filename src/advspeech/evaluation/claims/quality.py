@@ -1,0 +1,90 @@
+"""Claims of Tables 1-3: what enhancement does to the quality of noisy speech and of
+adversarial examples, each a paired comparison on the same scored items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from advspeech.evaluation.claims.base import SCORE_KEYS, Claims, Comparison, compare
+from advspeech.reporting.paper import (
+    ADVERSARIAL_INPUT,
+    NOISY_INPUT,
+    PAPER,
+    QUALITY_METRICS,
+    SE_LABELS,
+)
+
+Quality = Mapping[str, Mapping[str, pd.DataFrame]]  # table -> column label -> items
+
+
+def quality_claims(claims: Claims, quality: Quality, seed: int) -> None:
+    """T1-* (SE raises every metric of noisy speech; the U-Nets beat the DNN on PESQ),
+    T2-* (noisy-trained SE raises the SNR of adversarial examples and lowers the rest),
+    T3-* (adversarially trained SE beats its noisy-trained twin and the input)."""
+    se1 = list(SE_LABELS["noisy"].values())
+    unets = [SE_LABELS["noisy"][se] for se in ("waveunet", "unet_at")]
+
+    def claim(claim_id, table, text, reference, systems, metric, raises=True):
+        """Every one of ``systems`` scores ``metric`` above ``reference`` (below it when
+        not ``raises``)."""
+        pairs = [(s, reference) if raises else (reference, s) for s in systems]
+        comparisons = [_quality(quality, table, a, b, metric, seed) for a, b in pairs]
+        paper = _paper_quality(table, reference, systems, metric)
+        claims.add(claim_id, table, text, paper, comparisons)
+
+    for metric in QUALITY_METRICS:
+        text = f"every SE model raises {metric} over the noisy input ({NOISY_INPUT})"
+        claim(f"T1-{metric}", "table1", text, NOISY_INPUT, se1, metric)
+    text = "both U-Nets score higher PESQ than the DNN on noisy speech"
+    claim("T1-UNET-PESQ", "table1", text, SE_LABELS["noisy"]["dnn"], unets, "PESQ")
+    text = "noisy-trained SE raises the SNR of adversarial examples"
+    claim("T2-SNR", "table2", text, ADVERSARIAL_INPUT, se1, "SNR")
+    for metric in ("PESQ", "STOI", "STI"):
+        text = f"noisy-trained SE lowers {metric} of adversarial examples"
+        claim(f"T2-{metric}", "table2", text, ADVERSARIAL_INPUT, se1, metric, raises=False)
+    _table3_claims(claims, quality, seed)
+
+
+def _table3_claims(claims: Claims, quality: Quality, seed: int) -> None:
+    twins = {SE_LABELS["advt"][se]: label for se, label in SE_LABELS["noisy"].items()}
+    for metric in ("PESQ", "STOI"):
+        claims.add(
+            f"T3-TWIN-{metric}",
+            "table3",
+            f"each adversarially trained SE model beats its noisy-trained twin on {metric} "
+            "of adversarial examples",
+            "; ".join(
+                f"{t}: {PAPER['table3'][t][metric]:.2f} vs {PAPER['table2'][n][metric]:.2f}"
+                for t, n in twins.items()
+            ),
+            [
+                compare(
+                    quality["table3"][t],
+                    quality["table2"][n],
+                    metric.lower(),
+                    SCORE_KEYS,
+                    f"{t} - {n}",
+                    seed,
+                )
+                for t, n in twins.items()
+            ],
+        )
+    claims.add(
+        "T3-PESQ",
+        "table3",
+        f"adversarially trained SE raises PESQ of adversarial examples over {ADVERSARIAL_INPUT}",
+        _paper_quality("table3", ADVERSARIAL_INPUT, list(twins), "PESQ"),
+        [_quality(quality, "table3", t, ADVERSARIAL_INPUT, "PESQ", seed) for t in twins],
+    )
+
+
+def _quality(quality: Quality, table: str, a: str, b: str, metric: str, seed: int) -> Comparison:
+    t = quality[table]
+    return compare(t[a], t[b], metric.lower(), SCORE_KEYS, f"{a} - {b}", seed)
+
+
+def _paper_quality(table: str, base: str, systems: list[str], metric: str) -> str:
+    p = PAPER[table]
+    return f"{base} {p[base][metric]:.2f}; " + "; ".join(f"{s} {p[s][metric]:.2f}" for s in systems)

@@ -1,0 +1,97 @@
+"""Claims of Table 4 (over-the-air success and WER through each defence, and of the
+adversarially trained recogniser) and Fig. 3 (the adaptive attacker)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from advspeech.core.io import unskipped
+from advspeech.evaluation.claims.base import TRIAL_KEYS, Claims, Comparison, compare
+from advspeech.reporting.paper import ASR_LABELS, PAPER, TABLE4_DEFENCES
+
+SE_COLUMNS = list(TABLE4_DEFENCES)
+Trials = Mapping[tuple[str, str, str], pd.DataFrame]  # (attack, victim, defence) labels
+
+
+def table4_claims(claims: Claims, trials: Trials, seed: int) -> None:
+    """Per attack: every AdvT SE model lowers RoSA (T4-*-SE-ROSA), U-Net_At lowest
+    (T4-*-UNETAT-LOWEST), the AdvT recogniser lowers RoSA and WER (T4-*-ADVT-*)."""
+    victim, victim_advt = ASR_LABELS["ds"], ASR_LABELS["ds_advt"]
+    plain, twin = (victim, victim), (victim, victim_advt)
+    no_se, with_se = SE_COLUMNS[0], SE_COLUMNS[1:]
+    for attack, paper in PAPER["table4"].items():
+
+        def t4(victims, a, b, measure, attack=attack):
+            return _trial_comparison(trials, attack, victims, a, b, measure, seed)
+
+        claims.add(
+            f"T4-{attack}-SE-ROSA",
+            "table4",
+            f"{attack}: every AdvT SE model lowers RoSA of the undefended recogniser",
+            _paper_row(paper[f"RoSA_{victim}"]),
+            [t4(plain, no_se, s, "RoSA") for s in with_se],
+        )
+        claims.add(
+            f"T4-{attack}-UNETAT-LOWEST",
+            "table4",
+            f"{attack}: U-Net_At gives the lowest RoSA of the SE models",
+            _paper_row(paper[f"RoSA_{victim}"]),
+            [t4(plain, s, with_se[-1], "RoSA") for s in with_se[:-1]],
+        )
+        for measure in ("RoSA", "WER"):
+            claims.add(
+                f"T4-{attack}-ADVT-{measure}",
+                "table4",
+                f"{attack}: adversarial training of the recogniser lowers {measure} (w/o SE)",
+                f"{paper[f'{measure}_{victim}'][0]:.2f} -> "
+                f"{paper[f'{measure}_{victim_advt}'][0]:.2f}",
+                [t4(twin, no_se, no_se, measure)],
+            )
+
+
+def _trial_comparison(
+    trials: Trials, attack: str, victims: tuple[str, str], a: str, b: str, measure: str, seed: int
+) -> Comparison:
+    """RoSA (percent) or WER of (victims[0], defence a) - (victims[1], defence b),
+    paired on utterance and room."""
+    column = "success" if measure == "RoSA" else "wer"
+    scale = 100.0 if measure == "RoSA" else 1.0
+    fa = trials[(attack, victims[0], a)].assign(v=lambda d: scale * d[column].astype(float))
+    fb = trials[(attack, victims[1], b)].assign(v=lambda d: scale * d[column].astype(float))
+    label = f"{a} - {b}" if victims[0] == victims[1] else f"{victims[0]} - {victims[1]}"
+    return compare(fa, fb, "v", TRIAL_KEYS, label, seed)
+
+
+def adaptive_claims(
+    claims: Claims, adaptive: Mapping[tuple[str, str], pd.DataFrame], seed: int
+) -> None:
+    """F3-<attack>: at the same budgets the adaptive attacker succeeds less often through
+    the defence than against the bare recogniser (paired on utterance and budget)."""
+    for attack, paper in PAPER["fig3"].items():
+        sweeps = {d: f for (a, d), f in adaptive.items() if a == attack}
+        if "none" not in sweeps or len(sweeps) < 2:
+            continue
+        defended = next(d for d in sweeps if d != "none")
+        frames = {
+            d: unskipped(sweeps[d]).assign(
+                v=lambda f: 100.0 * f["success"].astype(float), item_id=lambda f: f["snr_db_budget"]
+            )
+            for d in ("none", defended)
+        }
+        comparison = compare(
+            frames["none"], frames[defended], "v", ["utt_id", "item_id"], f"none - {defended}", seed
+        )
+        claims.add(
+            f"F3-{attack.upper()}",
+            "fig3",
+            f"{attack}: at the same budgets the adaptive attacker succeeds less often "
+            f"through {defended} than against the bare recogniser (TASR, paired)",
+            f"100 % TASR at {paper['none']:.2f} dB without, {paper['defended']:.2f} dB with",
+            [comparison],
+        )
+
+
+def _paper_row(values: list[float]) -> str:
+    return "; ".join(f"{c} {v:.2f}" for c, v in zip(SE_COLUMNS, values, strict=True))
