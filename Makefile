@@ -19,13 +19,13 @@ test: $(STAMP)
 	$(VENV)/bin/pytest -ra
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src workflow/scripts tests bench
-	$(VENV)/bin/ruff format --check src workflow/scripts tests bench
+	$(VENV)/bin/ruff check src workflow/scripts tests bench experiments
+	$(VENV)/bin/ruff format --check src workflow/scripts tests bench experiments
 	$(VENV)/bin/snakefmt --check Snakefile workflow/rules
 	$(VENV)/bin/snakemake --lint
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format src workflow/scripts tests bench
+	$(VENV)/bin/ruff format src workflow/scripts tests bench experiments
 	$(VENV)/bin/snakefmt Snakefile workflow/rules
 
 # the benchmarks that need no finished run (the others take --workdir/--directory DIR)
@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/attack_throughput.py
 	$(VENV)/bin/python bench/asr_throughput.py
 	$(VENV)/bin/python bench/se_throughput.py
-	$(VENV)/bin/python bench/scoring.py
+	$(VENV)/bin/python bench/metrics_throughput.py
 
 clean-results:
 	rm -rf results resources logs benchmarks .snakemake

@@ -11,9 +11,8 @@ from advspeech.asr import build_asr
 from advspeech.asr.model import pad_batch
 from advspeech.asr.recognizer import CTCRecognizer
 from advspeech.attacks.adaptive import EnhancedRecognizer, snr_at_full_success, tasr_curve
-from advspeech.attacks.base import AttackJob
+from advspeech.attacks.base import AttackJob, query
 from advspeech.attacks.evo import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack
-from advspeech.attacks.base import query
 from advspeech.core.torchutil import seed_everything
 from advspeech.se import build_se
 

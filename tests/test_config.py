@@ -213,3 +213,23 @@ def test_asr_and_attack_settings():
     for key, value in DEFAULT["attacks"]["adaptive"]["grad"].items():
         assert adaptive[key] == value
     assert adaptive["snr_db"] == 7.5
+
+
+def test_the_ds_settings_the_config_checks_are_the_model_s():
+    from dataclasses import fields
+
+    from advspeech.asr.model import DeepSpeechConfig
+    from advspeech.pipeline.config import DEEPSPEECH_KEYS
+
+    assert tuple(f.name for f in fields(DeepSpeechConfig)) == DEEPSPEECH_KEYS
+
+
+def test_unknown_recogniser_settings_and_architectures_name_their_key():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["asr"]["model"]["rnn_hiden"] = 64
+    with pytest.raises(ConfigError, match="asr.model: \\['rnn_hiden'\\]"):
+        check_config(cfg)
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["asr"]["arch"] = "conformer"
+    with pytest.raises(ConfigError, match="asr.arch: 'conformer' is not a registered"):
+        check_config(cfg)

@@ -123,7 +123,7 @@ def test_snakemake_lint_is_clean():
 
 def test_ruff_and_snakefmt_are_clean():
     bin_dir = Path(sys.executable).parent
-    paths = ["src", "workflow/scripts", "tests", "bench"]
+    paths = ["src", "workflow/scripts", "tests", "bench", "experiments"]
     for cmd in (
         [str(bin_dir / "ruff"), "check", *paths],
         [str(bin_dir / "ruff"), "format", "--check", *paths],
@@ -151,33 +151,50 @@ def test_every_script_the_makefile_and_readme_name_exists():
     named = set()
     for doc in ("Makefile", "README.md", ".ci/run"):
         named |= set(
-            re.findall(r"\b((?:bench|workflow/scripts)/\w+\.py)", (REPO / doc).read_text())
+            re.findall(
+                r"\b((?:bench|experiments|workflow/scripts)/\w+\.py)", (REPO / doc).read_text()
+            )
         )
     assert "bench/attack_throughput.py" in named
     missing = sorted(p for p in named if not (REPO / p).is_file())
     assert not missing, f"named but missing: {missing}"
 
 
-def test_tuning_refuses_the_test_split():
-    """Tuning reads train/dev data only; the budget-curve benchmark refuses --split test
-    before it reads anything."""
+EXPERIMENTS = sorted(p.name for p in (REPO / "experiments").glob("*.py") if p.name != "tuning.py")
+
+
+def test_the_split_guard_refuses_test():
     from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
 
     assert require_tuning_split("dev") == "dev"
     with pytest.raises(TestSplitRefused, match="test split is for the final tables"):
         require_tuning_split("test")
-    root = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("script", EXPERIMENTS)
+def test_every_tuning_driver_uses_the_shared_guard(script):
+    """Every dev tuning driver builds its command line with experiments/tuning.py, whose
+    parser refuses the test split."""
+    source = (REPO / "experiments" / script).read_text()
+    assert "tuning_args(parser" in source and "from tuning import" in source
+
+
+@pytest.mark.parametrize(
+    "script", ["attack_budget_curve.py", "dnn_synthesis_dev.py", "se_selection_dev.py"]
+)
+def test_tuning_drivers_refuse_the_test_split(script):
+    """--split test is an error before anything is read."""
     run = subprocess.run(
-        [sys.executable, str(root / "bench/attack_budget_curve.py"), "--split", "test"],
+        [sys.executable, str(REPO / "experiments" / script), "--split", "test"],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert run.returncode == 2 and "not 'test'" in run.stderr
+    assert run.returncode == 2 and "not 'test'" in run.stderr, run.stderr
 
 
 def test_model_comparison_refuses_test_mixtures_and_pairs_by_mixture(tmp_path):
-    """bench/se_compare_models.py reads no test manifest; its paired differences and
+    """experiments/se_compare_models.py reads no test manifest; its paired differences and
     gains are per mixture, so a model that adds 0.2 PESQ on one noise type only shows
     +0.2 on that type and +0.1 over both."""
     import numpy as np
@@ -191,20 +208,25 @@ def test_model_comparison_refuses_test_mixtures_and_pairs_by_mixture(tmp_path):
         manifest, index=False
     )
     run = subprocess.run(
-        [sys.executable, str(root / "bench/se_compare_models.py"), "--mixtures", str(manifest)]
+        [
+            sys.executable,
+            str(root / "experiments/se_compare_models.py"),
+            "--mixtures",
+            str(manifest),
+        ]
         + ["--model", "a=a.pt"],
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PYTHONPATH": f"{root / 'src'}:{root / 'bench'}", "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": f"{root / 'src'}:{root / 'experiments'}", "PATH": "/usr/bin:/bin"},
     )
     assert run.returncode == 2 and "not 'test'" in run.stderr, run.stderr
 
-    sys.path.insert(0, str(root / "bench"))
+    sys.path.insert(0, str(root / "experiments"))
     try:
         from se_compare_models import compare
     finally:
-        sys.path.remove(str(root / "bench"))
+        sys.path.remove(str(root / "experiments"))
     n = 40
     mixtures = pd.DataFrame(
         {

@@ -46,8 +46,12 @@ validate(config, "../schemas/config.schema.yaml")
 # python_path folders on PYTHONPATH (like SRC above).
 REGISTRY = {k: v for k, v in config["registry"].items() if k != "python_path"}
 REGISTRY_PATH = [os.path.abspath(p) for p in config["registry"]["python_path"]]
-os.environ[REGISTRY_ENV] = json.dumps(REGISTRY, sort_keys=True)
-os.environ["PYTHONPATH"] = os.pathsep.join([*REGISTRY_PATH, os.environ["PYTHONPATH"]])
+os.environ.update(
+    {
+        REGISTRY_ENV: json.dumps(REGISTRY, sort_keys=True),
+        "PYTHONPATH": os.pathsep.join([*REGISTRY_PATH, os.environ.get("PYTHONPATH", "")]),
+    }
+)
 sys.path[1:1] = [p for p in REGISTRY_PATH if p not in sys.path]
 check_config(config)
 
@@ -96,7 +100,8 @@ wildcard_constraints:
 def lib(script):
     """The library files workflow/scripts/<script>.py imports, directly or in turn,
     declared as inputs so that editing one re-runs the rules that depend on it
-    (Snakemake does not track imports itself; advspeech.pipeline.code_deps reads them)."""
+    (Snakemake does not track imports itself; advspeech.pipeline.code_deps reads them).
+    """
     path = Path(workflow.basedir, "workflow", "scripts", f"{script}.py")
     return [str(p) for p in library_files(path, Path(SRC))]
 

@@ -14,6 +14,19 @@ from pathlib import Path
 from advspeech.data.noise import ALL_ENVIRONMENTS, BABBLE_POOLS
 from advspeech.reporting.paper import SE_TRAININGS, se_system
 
+# the settings of the built-in recogniser (fields of advspeech.asr.model.DeepSpeechConfig,
+# named here so that the config is checked without importing torch; a test keeps them equal)
+DEEPSPEECH_KEYS = (
+    "conv_channels",
+    "conv_kernel",
+    "conv_stride",
+    "rnn_type",
+    "rnn_hidden",
+    "rnn_layers",
+    "dropout",
+    "front_end",
+)
+
 
 class ConfigError(ValueError):
     """A config value the schema cannot judge alone (the message names the key)."""
@@ -138,6 +151,12 @@ def _check_registered(cfg: dict) -> None:
             f"config key asr.arch: {arch!r} is not a registered recogniser "
             f"(known: {sorted(RECOGNISERS)}; add one under registry.recognisers)"
         )
+    unknown = sorted(set(cfg["asr"]["model"]) - set(DEEPSPEECH_KEYS))
+    if arch == "ds" and unknown:
+        raise ConfigError(
+            f"config key asr.model: {unknown} are not settings of the ds recogniser "
+            f"(known: {list(DEEPSPEECH_KEYS)})"
+        )
 
 
 def _check_defences(cfg: dict) -> None:
@@ -202,4 +221,4 @@ def attack_settings(cfg: dict, attack: str) -> dict:
 def adaptive_settings(cfg: dict, attack: str) -> dict:
     """The attack's own settings with the adaptive sweep's overrides
     (``attacks.adaptive.<attack>``) on top."""
-    return {**attack_settings(cfg, attack), **cfg["attacks"]["adaptive"][attack]}
+    return {**attack_settings(cfg, attack), **cfg["attacks"]["adaptive"].get(attack, {})}

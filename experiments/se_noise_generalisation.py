@@ -18,7 +18,7 @@ new noise. This bench measures the gap without touching the test split:
    the noisy input, per type and overall, with the paired unseen - seen difference and
    a 95 % cluster-bootstrap interval over utterances.
 
-``--variant NAME key=value ...`` (as in ``bench/se_selection_dev.py``) trains every fold
+``--variant NAME key=value ...`` (as in ``experiments/se_selection_dev.py``) trains every fold
 and the reference with overrides, so a training change can be selected on what it does
 to unseen noise; each variant's unseen and seen PESQ, STOI and SNR are compared,
 paired, with the first variant's, and its reference's clean dev speech through the model is scored
@@ -32,13 +32,12 @@ tool: reads train and dev data only.
 mixtures (matched by ``mix_id``: same dev utterances, noise recordings and seed),
 this run minus the other, with 95 % cluster-bootstrap intervals over utterances.
 
-    .venv/bin/python bench/se_noise_generalisation.py --workdir DIR --model unet_at \\
-        --variant default --jobs 3 --out results/bench/noise_gen_unet_at
+    .venv/bin/python experiments/se_noise_generalisation.py --workdir DIR --model unet_at \\
+        --variant default --jobs 3 --out results/experiments/noise_gen_unet_at
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
@@ -48,6 +47,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from se_selection_dev import CLEAN_CONTROL, TRAIN_KEYS, score_variant, train_variant
+from tuning import METRICS, default_config, noisy_scores, tuning_args, tuning_parser
 
 from advspeech import SAMPLE_RATE
 from advspeech.core.dsp import scale_noise_to_snr, take_segment
@@ -57,9 +57,7 @@ from advspeech.core.torchutil import set_threads
 from advspeech.evaluation.statistics import cluster_bootstrap_ci, paired_difference_ci
 from advspeech.pipeline.config import se_train_settings
 
-REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FOLDS = ["WHITE,DOOR", "BROWN,MODULATED", "HUM,FAN"]
-METRICS = ("pesq", "stoi", "snr")
 
 
 def cross_type_mixtures(config: dict, out: Path) -> pd.DataFrame:
@@ -115,18 +113,6 @@ def without_types(manifest: str, types: list[str], dest: Path) -> str:
     return str(dest)
 
 
-def noisy_scores(mixtures: pd.DataFrame, pairs: list, out: Path, jobs: int) -> dict:
-    """PESQ, STOI and SNR of the unprocessed mixtures (cached)."""
-    from advspeech.evaluation.metrics import pesq_stoi_snr
-
-    cache = out / "noisy.scores.csv"
-    if cache.exists():
-        return {m: pd.read_csv(cache)[m].to_numpy() for m in METRICS}
-    scores = pesq_stoi_snr([c for c, _ in pairs], [n for _, n in pairs], jobs)
-    pd.DataFrame({"mix_id": mixtures["mix_id"], **scores}).to_csv(cache, index=False)
-    return {m: np.asarray(scores[m]) for m in METRICS}
-
-
 def compare_runs(out: Path, other: Path, names: list[str], folds: list[list[str]]) -> pd.DataFrame:
     """This run's per-mixture scores minus ``other``'s on the mixtures both scored."""
     mixtures = pd.read_csv(out / "mixtures.csv")
@@ -150,155 +136,128 @@ def compare_runs(out: Path, other: Path, names: list[str], folds: list[list[str]
     return pd.DataFrame(rows)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default=".", help="a finished workflow run")
-    parser.add_argument("--model", default="unet_at")
-    parser.add_argument("--variant", nargs="+", action="append", default=None)
-    parser.add_argument(
-        "--folds", nargs="+", default=DEFAULT_FOLDS, help="held-out types, comma-separated"
-    )
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", default="results/bench/se_noise_generalisation")
-    parser.add_argument("--compare", help="another run's --out (absolute path) to pair with")
-    args = parser.parse_args()
-    variants = args.variant or [["default"]]
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    os.chdir(args.workdir)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    train_types = set(config["noise"]["environments"]["train"])
-    folds = [f.split(",") for f in args.folds]
-    for fold in folds:
-        if not set(fold) <= train_types:
-            parser.error(f"--folds {','.join(fold)}: hold out train noise types {train_types}")
-    mixtures = cross_type_mixtures(config, out)
-
+def training_jobs(config: dict, model: str, variants: list, folds: list, out: Path) -> list:
+    """One ``train_variant`` job per variant: its all-types reference (for ``default``
+    the workdir's own model, copied) and a model per fold without the fold's types."""
     jobs = []
     for name, *settings in variants:
         overrides = {k: yaml.safe_load(v) for k, v in (p.split("=", 1) for p in settings)}
-        model_cfg = {**config["se"]["models"][args.model]}
-        train_cfg = se_train_settings(config, args.model, "noisy")
+        model_cfg = {**config["se"]["models"][model]}
+        train_cfg = se_train_settings(config, model, "noisy")
         for key, value in overrides.items():
             (train_cfg if key in TRAIN_KEYS else model_cfg)[key] = value
         (out / name).mkdir(exist_ok=True)
         reference = out / name / "all.pt"
         if not overrides and not reference.exists():
             # the workflow's own model: trained by the same code on the same data and seed
-            shutil.copy(f"results/models/se/{args.model}_noisy.pt", reference)
+            shutil.copy(f"results/models/se/{model}_noisy.pt", reference)
             shutil.copy(
-                f"results/models/se/{args.model}_noisy.history.json",
+                f"results/models/se/{model}_noisy.history.json",
                 str(reference).replace(".pt", ".history.json"),
             )
-        jobs.append(
-            (
-                f"{name}/all",
-                args.model,
-                model_cfg,
-                train_cfg,
-                str(reference),
-                config["seed"],
-                None,
-                [],
-                "results/data/mix/train.csv",
-                "results/data/mix/dev.csv",
-            )
-        )
+        common = (model, model_cfg, train_cfg)
+        train, dev = "results/data/mix/train.csv", "results/data/mix/dev.csv"
+        jobs.append((f"{name}/all", *common, str(reference), config["seed"], None, [], train, dev))
         for fold in folds:
             tag = "minus_" + "_".join(fold)
             jobs.append(
                 (
                     f"{name}/{tag}",
-                    args.model,
-                    model_cfg,
-                    train_cfg,
+                    *common,
                     str(out / name / f"{tag}.pt"),
                     config["seed"],
                     None,
                     [],
-                    without_types("results/data/mix/train.csv", fold, out / f"train_{tag}.csv"),
-                    without_types("results/data/mix/dev.csv", fold, out / f"dev_{tag}.csv"),
+                    without_types(train, fold, out / f"train_{tag}.csv"),
+                    without_types(dev, fold, out / f"dev_{tag}.csv"),
                 )
             )
-    with ProcessPoolExecutor(args.jobs) as pool:
-        for done in pool.map(train_variant, jobs):
-            print(f"trained {done}", flush=True)
+    return jobs
 
-    set_threads(args.jobs)
-    pairs = [
-        (read_audio(c)[0][0], read_audio(n)[0][0])
-        for c, n in zip(mixtures["clean_path"], mixtures["noisy_path"], strict=True)
-    ]
-    noisy = noisy_scores(mixtures, pairs, out, args.jobs)
-    segment = config["se"]["segment"]
+
+def seen_and_unseen(
+    name: str, mixtures: pd.DataFrame, pairs: list, folds: list, out: Path, segment: int, jobs: int
+) -> dict:
+    """Scores of every mixture through the all-types model (``seen``) and through the
+    fold model that never heard its type (``unseen``)."""
+    seen = score_variant(str(out / name / "all"), mixtures, pairs, segment, jobs)
+    unseen = {m: np.full(len(mixtures), np.nan) for m in METRICS}
+    for fold in folds:
+        part = mixtures["noise_env"].isin(fold).to_numpy()
+        scored = score_variant(
+            str(out / name / ("minus_" + "_".join(fold))),
+            mixtures[part].reset_index(drop=True),
+            [p for p, keep in zip(pairs, part, strict=True) if keep],
+            segment,
+            jobs,
+        )
+        for m in METRICS:
+            unseen[m][part] = scored[m]
+    return {"seen": seen, "unseen": unseen}
+
+
+def generalisation_rows(
+    name: str, result: dict, mixtures: pd.DataFrame, noisy: dict, folds: list
+) -> list[dict]:
+    """Per held-out type and over all of them: noisy, seen and unseen means and the
+    paired unseen - seen gap; the "all" row adds the clean-speech control."""
+    seen, unseen = result["seen"], result["unseen"]
     utts = mixtures["utt_id"].to_numpy()
-    results, rows = {}, []
-    for name, *_ in variants:
-        seen = score_variant(str(out / name / "all"), mixtures, pairs, segment, args.jobs)
-        unseen = {m: np.full(len(mixtures), np.nan) for m in METRICS}
-        for fold in folds:
-            part = mixtures["noise_env"].isin(fold).to_numpy()
-            tag = "minus_" + "_".join(fold)
-            scored = score_variant(
-                str(out / name / tag),
-                mixtures[part].reset_index(drop=True),
-                [p for p, keep in zip(pairs, part, strict=True) if keep],
-                segment,
-                args.jobs,
-            )
-            for m in METRICS:
-                unseen[m][part] = scored[m]
-        results[name] = {"seen": seen, "unseen": unseen}
-        first_of_utt = ~mixtures["utt_id"].duplicated().to_numpy()  # one clean pass each
-        clean_low = {
-            m: cluster_bootstrap_ci(
-                seen[m][first_of_utt], mixtures["speaker"].to_numpy()[first_of_utt]
-            ).low
-            for m in CLEAN_CONTROL
-        }
-        # the held-out types only (the folds need not cover every train type), then all of them
-        held_out = sorted({env for fold in folds for env in fold})
-        for env in [*held_out, "all"]:
-            part = mixtures["noise_env"].isin(held_out if env == "all" else [env]).to_numpy()
-            row = {"variant": name, "noise_env": env, "mixtures": int(part.sum())}
-            for m in METRICS:
-                gap = paired_difference_ci(unseen[m][part], seen[m][part], utts[part])
-                row |= {
-                    f"noisy_{m}": float(np.nanmean(noisy[m][part])),
-                    f"seen_{m}": float(np.nanmean(seen[m][part])),
-                    f"unseen_{m}": float(np.nanmean(unseen[m][part])),
-                    f"{m}_unseen_minus_seen": gap.mean,
-                    f"{m}_low": gap.low,
-                    f"{m}_high": gap.high,
-                }
-            if env == "all":
-                row |= {f"{m}_speaker_low": v for m, v in clean_low.items()}
-                row |= {m: float(np.nanmean(seen[m][first_of_utt])) for m in CLEAN_CONTROL}
-            rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame.to_csv(out / "generalisation.csv", index=False)
-    for name, *_ in variants:
+    first_of_utt = ~mixtures["utt_id"].duplicated().to_numpy()  # one clean pass each
+    speakers = mixtures["speaker"].to_numpy()[first_of_utt]
+    clean_low = {
+        m: cluster_bootstrap_ci(seen[m][first_of_utt], speakers).low for m in CLEAN_CONTROL
+    }
+    # the held-out types only (the folds need not cover every train type), then all of them
+    held_out = sorted({env for fold in folds for env in fold})
+    rows = []
+    for env in [*held_out, "all"]:
+        part = mixtures["noise_env"].isin(held_out if env == "all" else [env]).to_numpy()
+        row = {"variant": name, "noise_env": env, "mixtures": int(part.sum())}
+        for m in METRICS:
+            gap = paired_difference_ci(unseen[m][part], seen[m][part], utts[part])
+            row |= {
+                f"noisy_{m}": float(np.nanmean(noisy[m][part])),
+                f"seen_{m}": float(np.nanmean(seen[m][part])),
+                f"unseen_{m}": float(np.nanmean(unseen[m][part])),
+                f"{m}_unseen_minus_seen": gap.mean,
+                f"{m}_low": gap.low,
+                f"{m}_high": gap.high,
+            }
+        if env == "all":
+            row |= {f"{m}_speaker_low": v for m, v in clean_low.items()}
+            row |= {m: float(np.nanmean(seen[m][first_of_utt])) for m in CLEAN_CONTROL}
+        rows.append(row)
+    return rows
+
+
+def print_variant(frame: pd.DataFrame, name: str) -> None:
+    print(
+        f"\n{name}: PESQ (STOI, SNR dB) gain over the noisy input on the held-out types; "
+        "unseen - seen [95 % CI]; 'all': every held-out type"
+    )
+    for row in frame[frame["variant"] == name].itertuples(index=False):
         print(
-            f"\n{name}: PESQ (STOI, SNR dB) gain over the noisy input on the held-out types; "
-            "unseen - seen [95 % CI]; 'all': every held-out type"
+            f"  {row.noise_env:>10} ({row.mixtures:3d}): noisy {row.noisy_pesq:.3f}  "
+            f"seen {row.seen_pesq - row.noisy_pesq:+.3f}  unseen {row.unseen_pesq - row.noisy_pesq:+.3f}  "
+            f"gap {row.pesq_unseen_minus_seen:+.3f} [{row.pesq_low:+.3f}, {row.pesq_high:+.3f}]  "
+            f"STOI {row.seen_stoi - row.noisy_stoi:+.3f}/{row.unseen_stoi - row.noisy_stoi:+.3f}  "
+            f"SNR {row.seen_snr - row.noisy_snr:+.2f}/{row.unseen_snr - row.noisy_snr:+.2f}"
         )
-        for row in frame[frame["variant"] == name].itertuples(index=False):
-            print(
-                f"  {row.noise_env:>10} ({row.mixtures:3d}): noisy {row.noisy_pesq:.3f}  "
-                f"seen {row.seen_pesq - row.noisy_pesq:+.3f}  unseen {row.unseen_pesq - row.noisy_pesq:+.3f}  "
-                f"gap {row.pesq_unseen_minus_seen:+.3f} [{row.pesq_low:+.3f}, {row.pesq_high:+.3f}]  "
-                f"STOI {row.seen_stoi - row.noisy_stoi:+.3f}/{row.unseen_stoi - row.noisy_stoi:+.3f}  "
-                f"SNR {row.seen_snr - row.noisy_snr:+.2f}/{row.unseen_snr - row.noisy_snr:+.2f}"
-            )
-        last = frame[(frame["variant"] == name) & (frame["noise_env"] == "all")].iloc[0]
-        print(
-            "  clean speech through the all-types model: PESQ/STOI "
-            f"{last['clean_pesq']:.3f}/{last['clean_stoi']:.3f}, speaker low "
-            f"{last['clean_pesq_speaker_low']:.3f}/{last['clean_stoi_speaker_low']:.3f}"
-        )
-    first = variants[0][0]
+    last = frame[(frame["variant"] == name) & (frame["noise_env"] == "all")].iloc[0]
+    print(
+        "  clean speech through the all-types model: PESQ/STOI "
+        f"{last['clean_pesq']:.3f}/{last['clean_stoi']:.3f}, speaker low "
+        f"{last['clean_pesq_speaker_low']:.3f}/{last['clean_stoi_speaker_low']:.3f}"
+    )
+
+
+def print_against_first(results: dict, names: list[str], mixtures: pd.DataFrame, folds: list):
+    """Each later variant minus the first, seen and unseen, paired over utterances."""
+    utts = mixtures["utt_id"].to_numpy()
     covered = mixtures["noise_env"].isin({env for fold in folds for env in fold}).to_numpy()
-    for name, *_ in variants[1:]:
+    first = names[0]
+    for name in names[1:]:
         for kind in ("seen", "unseen"):
             diffs = {
                 m: paired_difference_ci(
@@ -313,22 +272,71 @@ def main() -> None:
                     for m, d in diffs.items()
                 )
             )
+
+
+def print_comparison(out: Path, other: Path, names: list[str], folds: list) -> None:
+    compared = compare_runs(out, other, names, folds)
+    compared.to_csv(out / "compared.csv", index=False)
+    print(f"\nthis run - {other}, on the held-out types' mixtures scored by both [95 % CI]:")
+    for row in compared.itertuples(index=False):
+        print(
+            f"  {row.variant} {row.models:>6} ({row.mixtures}): "
+            + "  ".join(
+                f"{m.upper()} {getattr(row, m + '_diff'):+.3f} "
+                f"[{getattr(row, m + '_low'):+.3f}, {getattr(row, m + '_high'):+.3f}]"
+                for m in METRICS
+            )
+        )
+    print(f"wrote {out}/compared.csv")
+
+
+def main() -> None:
+    parser = tuning_parser(__doc__, "results/experiments/se_noise_generalisation", split=False)
+    parser.add_argument("--workdir", default=".", help="a finished workflow run")
+    parser.add_argument("--model", default="unet_at")
+    parser.add_argument("--variant", nargs="+", action="append", default=None)
+    parser.add_argument(
+        "--folds", nargs="+", default=DEFAULT_FOLDS, help="held-out types, comma-separated"
+    )
+    parser.add_argument("--compare", help="another run's --out (absolute path) to pair with")
+    args = tuning_args(parser, "experiments/se_noise_generalisation.py")
+    variants = args.variant or [["default"]]
+    names = [name for name, *_ in variants]
+    config = default_config()
+    os.chdir(args.workdir)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    train_types = set(config["noise"]["environments"]["train"])
+    folds = [f.split(",") for f in args.folds]
+    for fold in folds:
+        if not set(fold) <= train_types:
+            parser.error(f"--folds {','.join(fold)}: hold out train noise types {train_types}")
+    mixtures = cross_type_mixtures(config, out)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for done in pool.map(
+            train_variant, training_jobs(config, args.model, variants, folds, out)
+        ):
+            print(f"trained {done}", flush=True)
+    set_threads(args.jobs)
+    pairs = [
+        (read_audio(c)[0][0], read_audio(n)[0][0])
+        for c, n in zip(mixtures["clean_path"], mixtures["noisy_path"], strict=True)
+    ]
+    noisy = noisy_scores(mixtures, pairs, out / "noisy.scores.csv", args.jobs)
+    segment = config["se"]["segment"]
+    results = {
+        n: seen_and_unseen(n, mixtures, pairs, folds, out, segment, args.jobs) for n in names
+    }
+    frame = pd.DataFrame(
+        [row for n in names for row in generalisation_rows(n, results[n], mixtures, noisy, folds)]
+    )
+    frame.to_csv(out / "generalisation.csv", index=False)
+    for name in names:
+        print_variant(frame, name)
+    print_against_first(results, names, mixtures, folds)
     print(f"wrote {out}/generalisation.csv")
     if args.compare:
-        other = Path(args.compare)
-        compared = compare_runs(out, other, [name for name, *_ in variants], folds)
-        compared.to_csv(out / "compared.csv", index=False)
-        print(f"\nthis run - {other}, on the held-out types' mixtures scored by both [95 % CI]:")
-        for row in compared.itertuples(index=False):
-            print(
-                f"  {row.variant} {row.models:>6} ({row.mixtures}): "
-                + "  ".join(
-                    f"{m.upper()} {getattr(row, m + '_diff'):+.3f} "
-                    f"[{getattr(row, m + '_low'):+.3f}, {getattr(row, m + '_high'):+.3f}]"
-                    for m in METRICS
-                )
-            )
-        print(f"wrote {out}/compared.csv")
+        print_comparison(out, Path(args.compare), names, folds)
 
 
 if __name__ == "__main__":

@@ -13,40 +13,30 @@ STOI at least 3.5 and 0.95, as ``se_selection_dev.py``). Scores are cached besid
 links to the models in ``--out`` (``NAME.scores.csv``, while newer than the model).
 A tuning tool: it refuses a manifest that holds test mixtures.
 
-    .venv/bin/python bench/se_compare_models.py --mixtures /tmp/w/results/data/mix/dev.csv \\
-        --model six=/tmp/a/results/models/se/unet_at_noisy.pt \\
-        --model seven=/tmp/b/results/models/se/unet_at_noisy.pt --group unseen=MUSIC,ENGINE
+    .venv/bin/python experiments/se_compare_models.py --mixtures RUN/results/data/mix/dev.csv \\
+        --model six=RUN_A/results/models/se/unet_at_noisy.pt \\
+        --model seven=RUN_B/results/models/se/unet_at_noisy.pt --group unseen=MUSIC,ENGINE
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from se_selection_dev import CLEAN_CONTROL, score_variant
+from tuning import (
+    METRICS,
+    default_config,
+    noisy_scores,
+    refuse_test_rows,
+    tuning_args,
+    tuning_parser,
+)
 
 from advspeech.core.io import read_audio, read_csv
 from advspeech.core.torchutil import set_threads
-from advspeech.evaluation.metrics import pesq_stoi_snr
 from advspeech.evaluation.statistics import cluster_bootstrap_ci, paired_difference_ci
-from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
-
-REPO = Path(__file__).resolve().parents[1]
-METRICS = ("pesq", "stoi", "snr")
-
-
-def noisy_scores(mixtures: pd.DataFrame, pairs: list, cache: Path, jobs: int) -> dict:
-    """PESQ, STOI and SNR of the noisy inputs themselves (cached in ``cache``)."""
-    if cache.exists():
-        cached = pd.read_csv(cache)
-        if cached["mix_id"].tolist() == mixtures["mix_id"].tolist():
-            return {m: cached[m].to_numpy() for m in METRICS}
-    scores = pesq_stoi_snr([c for c, _ in pairs], [n for _, n in pairs], jobs)
-    pd.DataFrame({"mix_id": mixtures["mix_id"], **scores}).to_csv(cache, index=False)
-    return scores
 
 
 def compare(
@@ -84,27 +74,21 @@ def compare(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tuning_parser(__doc__, "results/experiments/se_compare_models", split=False)
     parser.add_argument("--mixtures", required=True, help="a mix rule's manifest (not test)")
     parser.add_argument("--model", action="append", required=True, help="NAME=PATH of a .pt")
     parser.add_argument("--group", action="append", default=[], help="NAME=ENV,ENV,...")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", default="results/bench/se_compare_models")
-    args = parser.parse_args()
+    args = tuning_args(parser, "experiments/se_compare_models.py")
     mixtures = read_csv(
         args.mixtures,
         required=["mix_id", "utt_id", "speaker", "split", "noise_env", "clean_path", "noisy_path"],
     )
-    try:
-        for split in sorted(set(mixtures["split"])):
-            require_tuning_split(split, "bench/se_compare_models.py")
-    except TestSplitRefused as err:
-        parser.error(f"{args.mixtures}: {err}")
+    refuse_test_rows(parser, mixtures, args.mixtures, "experiments/se_compare_models.py")
     models = dict(spec.split("=", 1) for spec in args.model)
     groups = {"all": sorted(set(mixtures["noise_env"]))}
     groups |= {env: [env] for env in groups["all"]}
     groups |= {name: envs.split(",") for name, envs in (g.split("=", 1) for g in args.group)}
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = default_config()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     # the manifest's paths are relative to the workdir that wrote it

@@ -19,12 +19,11 @@ point only for the value of the full budget. One process per model (``--jobs`` a
 time, one thread each). A tuning tool: it reads train and dev data, and refuses
 ``--split test``.
 
-    .venv/bin/python bench/se_learning_curve.py --workdir DIR [--models waveunet unet_at]
+    .venv/bin/python experiments/se_learning_curve.py --workdir DIR [--models waveunet unet_at]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -35,6 +34,7 @@ import pandas as pd
 import torch
 import yaml
 from se_noise_generalisation import without_types
+from tuning import REPO, tuning_args, tuning_parser
 
 from advspeech.core.io import read_audio, read_csv
 from advspeech.core.torchutil import seed_everything, set_threads
@@ -47,8 +47,6 @@ from advspeech.se.dnn import DNNEnhancer
 from advspeech.se.enhance import enhance_signal
 from advspeech.se.train import Pairs, SETrainConfig, train_enhancer
 from advspeech.training.checkpoint import ResumableState
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def model_settings(config: dict, model: str) -> tuple[dict, dict]:
@@ -185,28 +183,21 @@ def plot(frame: pd.DataFrame, noisy: dict, path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tuning_parser(__doc__, "results/experiments/se_learning_curve")
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
     parser.add_argument("--config", default=str(REPO / "config.yaml"))
     parser.add_argument("--models", nargs="+", default=["dnn", "waveunet", "unet_at"])
     parser.add_argument("--multiples", nargs="+", type=float, default=[0.5, 1, 2, 4, 8])
     parser.add_argument("--count", type=int, default=48, help="dev mixtures scored")
-    parser.add_argument("--split", default="dev")
     parser.add_argument(
         "--hold-out",
         nargs="+",
         default=[],
         help="train noise types left out of training; scored on mixtures of those types "
-        "only (--mixtures: the cross-type dev mixtures of bench/se_noise_generalisation.py)",
+        "only (--mixtures: the cross-type dev mixtures of experiments/se_noise_generalisation.py)",
     )
     parser.add_argument("--mixtures", help="manifest of the scored mixtures (default: the split's)")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", default="results/bench/se_learning_curve")
-    args = parser.parse_args()
-    try:
-        require_tuning_split(args.split, "bench/se_learning_curve.py")
-    except TestSplitRefused as err:
-        parser.error(str(err))
+    args = tuning_args(parser, "experiments/se_learning_curve.py")
     config = yaml.safe_load(Path(args.config).read_text())
     if args.hold_out and not args.mixtures:
         parser.error("--hold-out needs --mixtures with mixtures of the held-out types")
@@ -215,7 +206,7 @@ def main() -> None:
     splits = set(read_csv(scored).get("split", []))
     try:
         for split in splits | ({"test"} if Path(scored).name == "test.csv" else set()):
-            require_tuning_split(split, "bench/se_learning_curve.py --mixtures")
+            require_tuning_split(split, "experiments/se_learning_curve.py --mixtures")
     except TestSplitRefused as err:
         parser.error(str(err))
     Path(args.out).mkdir(parents=True, exist_ok=True)

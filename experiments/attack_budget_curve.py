@@ -11,13 +11,12 @@ perturbation SNR and wall time so far (``--out`` is relative to ``--workdir``).
 ``--split test`` is refused. ``--attack evo`` has no step milestones: its final examples
 (at ``attacks.evo.queries``) are the one row.
 
-    .venv/bin/python bench/attack_budget_curve.py --workdir . --steps 100 200 300 500 800 \
-        [--set lr=0.01] [--rooms results/data/rirs/attack.csv] [--out results/bench/grad_budget.csv] [--device cuda]
+    .venv/bin/python experiments/attack_budget_curve.py --workdir . --steps 100 200 300 500 800 \
+        [--set lr=0.01] [--rooms results/data/rirs/attack.csv] [--out results/experiments/grad_budget.csv] [--device cuda]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
+from tuning import default_config, tuning_args, tuning_parser
 
 from advspeech.asr.evaluate import load_recognizer
 from advspeech.attacks import ATTACKS
@@ -39,9 +39,6 @@ from advspeech.core.torchutil import resolve_device, set_threads
 from advspeech.data.rooms import load_rirs
 from advspeech.evaluation.statistics import cluster_bootstrap_ci
 from advspeech.pipeline.config import attack_settings
-from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -70,7 +67,7 @@ def print_query_curve(utt_ids, results, budget: int, out: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tuning_parser(__doc__, "results/experiments/grad_budget.csv")
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
     parser.add_argument("--asr", default="ds")
     parser.add_argument("--attack", default="grad", choices=["grad", "evo"])
@@ -78,21 +75,15 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], help="attacks.<attack> overrides, k=v")
     parser.add_argument("--rooms", default="results/data/rirs/attack.csv")
     parser.add_argument("--utterances", type=int, default=None, help="default: config (dev)")
-    parser.add_argument("--split", default="dev", help="utterances and held-out rooms (dev)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument(
         "--no-tf32", action="store_true", help="CUDA: full fp32 matrix products (as the CPU)"
     )
-    parser.add_argument("--out", default="results/bench/grad_budget.csv")
-    args = parser.parse_args()
-    try:
-        require_tuning_split(args.split, "bench/attack_budget_curve.py")
-    except TestSplitRefused as err:
-        parser.error(str(err))
+    args = tuning_args(parser, "experiments/attack_budget_curve.py")
 
     set_threads(args.threads)
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = default_config()
     os.chdir(args.workdir)
     ota = config["attacks"]["ota"]
     settings = attack_settings(config, args.attack)  # as the attack rule gets them

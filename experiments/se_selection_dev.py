@@ -19,15 +19,14 @@ each variant starts from the workdir's noisy-trained model of the same architect
 learns from the train-split adversarial examples, as the ``train_se`` rule's ``advt``
 training does; variant keys then override ``se.advt``.
 
-    .venv/bin/python bench/se_selection_dev.py --workdir DIR --model waveunet \\
+    .venv/bin/python experiments/se_selection_dev.py --workdir DIR --model waveunet \\
         --variant l1_stft loss=l1_stft --variant mse loss=mse --variant l1_stft_lr5e-4 loss=l1_stft lr=0.0005
-    .venv/bin/python bench/se_selection_dev.py --workdir DIR --model unet_at --training advt \\
+    .venv/bin/python experiments/se_selection_dev.py --workdir DIR --model unet_at --training advt \\
         --variant default --variant clean2 clean_fraction=0.25
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -38,17 +37,16 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
+from tuning import default_config, tuning_args, tuning_parser
 
 from advspeech.core.io import read_audio, read_csv
 from advspeech.core.torchutil import set_threads
 from advspeech.evaluation.metrics import pesq_stoi_snr
 from advspeech.evaluation.statistics import cluster_bootstrap_ci, paired_difference_ci
 from advspeech.pipeline.config import se_train_settings
-from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
 from advspeech.se.enhance import enhance_signal, load_enhancer
 from advspeech.se.train import SETrainConfig, fit_enhancer
 
-REPO = Path(__file__).resolve().parents[1]
 TRAIN_KEYS = {f.name for f in fields(SETrainConfig)}
 
 
@@ -125,20 +123,13 @@ def score_variant(stem: str, mixtures: pd.DataFrame, pairs: list, segment: int, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tuning_parser(__doc__, "results/experiments/se_selection_dev")
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
     parser.add_argument("--model", default="waveunet")
     parser.add_argument("--variant", nargs="+", action="append", required=True)
     parser.add_argument("--training", choices=["noisy", "advt"], default="noisy")
-    parser.add_argument("--split", default="dev")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", default="results/bench/se_selection_dev")
-    args = parser.parse_args()
-    try:
-        require_tuning_split(args.split, "bench/se_selection_dev.py")
-    except TestSplitRefused as err:
-        parser.error(str(err))
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    args = tuning_args(parser, "experiments/se_selection_dev.py")
+    config = default_config()
     os.chdir(args.workdir)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     # as the train_se rule: advt fine-tunes the noisy-trained model on adversarial pairs

@@ -6,42 +6,34 @@ scored (PESQ, STOI, the paper's SNR). Printed side by side, one row per setting:
 and the paired difference to the unprocessed mixture with a 95 % interval over
 utterances. A tuning tool: it reads dev data only and refuses ``--split test``.
 
-    .venv/bin/python bench/dnn_synthesis_dev.py --workdir DIR [--scales 1.0 1.2 1.4 1.6]
+    .venv/bin/python experiments/dnn_synthesis_dev.py --workdir DIR [--scales 1.0 1.2 1.4 1.6]
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 
 import numpy as np
 import pandas as pd
 import torch
+from tuning import tuning_args, tuning_parser
 
 from advspeech.core.io import read_audio, read_csv
 from advspeech.core.torchutil import load_checkpoint, set_threads
 from advspeech.evaluation.metrics import pesq_stoi_snr
 from advspeech.evaluation.statistics import paired_difference_ci
-from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_split
 from advspeech.se import build_se
 from advspeech.se.enhance import enhance_signal
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tuning_parser(__doc__, "results/experiments/dnn_synthesis_dev.csv")
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
     parser.add_argument("--model", default="results/models/se/dnn_noisy.pt")
-    parser.add_argument("--split", default="dev")
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 1.2, 1.4, 1.6])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default="results/bench/dnn_synthesis_dev.csv")
-    args = parser.parse_args()
-    try:
-        require_tuning_split(args.split, "bench/dnn_synthesis_dev.py")
-    except TestSplitRefused as err:
-        parser.error(str(err))
-    set_threads(args.threads)
+    args = tuning_args(parser, "experiments/dnn_synthesis_dev.py")
+    set_threads(args.jobs)
     os.chdir(args.workdir)
     payload = load_checkpoint(args.model)
     mixtures = read_csv(f"results/data/mix/{args.split}.csv", required=["noisy_path", "clean_path"])
@@ -51,7 +43,7 @@ def main() -> None:
     ]
     utts = mixtures["utt_id"].to_numpy()
     cleans = [c for c, _ in pairs]
-    base = pesq_stoi_snr(cleans, [n for _, n in pairs], args.threads)
+    base = pesq_stoi_snr(cleans, [n for _, n in pairs], args.jobs)
     rows = []
     for scale, cap in itertools.product(args.scales, (False, True)):
         model = build_se(
@@ -63,7 +55,7 @@ def main() -> None:
             enhance_signal(model, torch.from_numpy(n), 16384, torch.device("cpu")).numpy()
             for _, n in pairs
         ]
-        scores = pesq_stoi_snr(cleans, outputs, args.threads)
+        scores = pesq_stoi_snr(cleans, outputs, args.jobs)
         row = {"variance_scale": scale, "gain_cap": cap, "mixtures": len(pairs)}
         for metric in ("pesq", "stoi", "snr"):
             diff = paired_difference_ci(scores[metric], base[metric], utts)
