@@ -1,7 +1,7 @@
 """Scoring throughput: utterances per second, PESQ serial vs parallel over cores, in one
 run, and the cost of STI, STOI and PESQ per second of audio side by side.
 
-    .venv/bin/python bench/scoring.py [--n 24] [--processes 2]
+    .venv/bin/python bench/metrics_throughput.py [--n 24] [--processes 2]
 """
 
 from __future__ import annotations

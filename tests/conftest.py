@@ -1,4 +1,4 @@
-"""Shared fixtures: the smoke DAG runs once per session; many tests inspect its outputs."""
+"""Shared fixtures: the smoke DAG runs once per test run; many tests inspect its outputs."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import torch
 
 from advspeech.asr import build_asr
 from advspeech.asr.recognizer import CTCRecognizer
-from advspeech.attacks.base import AttackJob, bandpass, db_x, play_in_rooms
+from advspeech.attacks.base import AttackJob, bandpass, peak_ratio_db, play_in_rooms
 from advspeech.attacks.grad import OverTheAirConfig, RobustAttackConfig, robust_ota_attack
 from advspeech.core.torchutil import seed_everything
 
@@ -49,7 +49,7 @@ def test_room_convolution_and_noise_are_applied():
     assert clean[0, 100] == pytest.approx(0.5) and clean[0, 350] == pytest.approx(0.25)
     noisy = play_in_rooms(x, torch.tensor([3000]), rir, 0.01 * torch.ones(1, 4000))
     assert noisy[0, 10] == pytest.approx(0.01) and noisy[0, 3500] == 0.0  # padding stays silent
-    assert db_x(np.array([0.05]), np.array([0.5])) == pytest.approx(-20.0)
+    assert peak_ratio_db(np.array([0.05]), np.array([0.5])) == pytest.approx(-20.0)
 
 
 def test_a_few_steps_lower_the_ctc_loss_to_the_target():

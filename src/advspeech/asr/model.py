@@ -126,6 +126,8 @@ class MFCCFrontEnd(nn.Module):
     def forward(
         self, wave: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """MFCCs of a waveform batch: ``wave`` (B, N) at 16 kHz and ``lengths`` (B,) in
+        samples -> features (B, n_mfcc, T) and frame counts (B,)."""
         if wave.shape[-1] < self.cfg.n_fft:
             wave = F.pad(wave, (0, self.cfg.n_fft - wave.shape[-1]))
         emphasised = torch.cat(
@@ -161,11 +163,13 @@ class DeepSpeechConfig:
 
     @classmethod
     def from_dict(cls, cfg: dict) -> DeepSpeechConfig:
+        """The config from its dict (``asr.model``); ``front_end`` may be a nested dict."""
         cfg = dict(cfg)
         front = FrontEndConfig(**cfg.pop("front_end", {}))
         return cls(front_end=front, **cfg)
 
     def to_dict(self) -> dict:
+        """The config as a JSON-able dict (stored in checkpoints)."""
         return asdict(self)
 
 
@@ -212,6 +216,8 @@ class DeepSpeechCTC(nn.Module):
         self.output = nn.Linear(2 * cfg.rnn_hidden, len(ALPHABET))
 
     def output_lengths(self, frames: torch.Tensor) -> torch.Tensor:
+        """Output frames (B,) of the encoder for ``frames`` (B,) feature frames (the
+        strided convolution)."""
         pad = self.cfg.conv_kernel // 2
         return (frames + 2 * pad - self.cfg.conv_kernel) // self.cfg.conv_stride + 1
 
@@ -272,6 +278,8 @@ class DeepSpeechCTC(nn.Module):
     def forward(
         self, wave: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Waveforms (B, N) and lengths (B,) in samples -> log-probabilities (T, B, 29)
+        over the alphabet and output lengths (B,), as ``F.ctc_loss`` takes them."""
         feats, frames = self.front_end(wave, lengths)
         return self.encode(feats, frames)
 
@@ -314,4 +322,5 @@ def pad_batch(waves: Sequence[np.ndarray | torch.Tensor]) -> tuple[torch.Tensor,
 
 
 def count_parameters(model: nn.Module) -> int:
+    """Number of parameters of ``model``."""
     return sum(p.numel() for p in model.parameters())

@@ -68,6 +68,7 @@ class CTCRecognizer(Recognizer):
 
     @torch.no_grad()
     def transcribe(self, waveforms: Sequence[np.ndarray | torch.Tensor]) -> list[str]:
+        """Greedy CTC transcripts of 16 kHz mono signals of any lengths, batched by length."""
         texts: list[str] = []
         order = np.argsort([len(w) for w in waveforms])  # similar lengths share a batch
         results: dict[int, str] = {}
@@ -83,11 +84,15 @@ class CTCRecognizer(Recognizer):
     def loss(
         self, waveforms: torch.Tensor, lengths: torch.Tensor, targets: Sequence[str]
     ) -> torch.Tensor:
+        """Per-example CTC loss (B,) of ``targets`` for ``waveforms`` (B, N) with
+        ``lengths`` (B,), differentiable in the waveforms."""
         with differentiable_rnns(self.model):
             log_probs, out_len = self.model(waveforms, lengths)
         return ctc_loss(log_probs, out_len, targets, reduction="none")
 
     def log_probs(self, waveforms: torch.Tensor, lengths: torch.Tensor):
+        """The model output, log-probabilities (T, B, 29) and output lengths (B,): the
+        scores a black-box attacker may query."""
         return self.model(waveforms, lengths)
 
     def can_emit(self, n_samples: int, text: str) -> bool:

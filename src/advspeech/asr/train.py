@@ -47,6 +47,9 @@ class Utterances:
     def from_manifests(
         cls, manifests: Sequence[str], path_column: str, limit: int | None = None
     ) -> Utterances:
+        """The utterances of ``manifests`` (paths in ``path_column``, transcripts in
+        ``text``), at most ``limit``; a manifest without those columns is a DataError
+        naming it."""
         audio, texts, ids = [], [], []
         for manifest in manifests:
             frame = pd.read_csv(manifest, keep_default_na=False)
@@ -70,6 +73,7 @@ class Utterances:
         return Utterances(self.audio + other.audio, self.texts + other.texts, self.ids + other.ids)
 
     def waveform(self, i: int) -> np.ndarray:
+        """Utterance ``i`` as float32 in [-1, 1]."""
         return self.audio[i].astype(np.float32) / 32767.0
 
 
@@ -119,6 +123,9 @@ def make_batches(lengths: Sequence[int], batch_size: int, gen: torch.Generator) 
 def augment_waves(
     waves: list[np.ndarray], rirs: Sequence[np.ndarray], cfg: AugmentConfig, gen: torch.Generator
 ) -> list[np.ndarray]:
+    """Each waveform with a random gain (``cfg.gain_db``) and, with probability
+    ``cfg.reverb_prob``, convolved with a random room of ``rirs`` (rescaled to its own
+    peak)."""
     out = []
     for w in waves:
         x = torch.from_numpy(w)
@@ -196,6 +203,8 @@ def adversarial_ctc_loss(
 def evaluate(
     model, data: Utterances, device: torch.device, batch_size: int = 32
 ) -> tuple[float, float, list[str]]:
+    """Greedy-decoding WER and CER (percent) of ``model`` on ``data`` and the transcripts;
+    the model keeps its mode."""
     was_training = model.training
     recognizer = CTCRecognizer(model, device, batch_size=batch_size)
     hyps = recognizer.transcribe([data.waveform(i) for i in range(len(data))])

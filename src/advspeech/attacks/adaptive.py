@@ -71,6 +71,7 @@ class DefendedRecognizer(Recognizer):
 
     @torch.no_grad()
     def transcribe(self, waveforms: Sequence[np.ndarray | torch.Tensor]) -> list[str]:
+        """Transcripts of the defended signals (the defence applied to each alone)."""
         texts: list[str] = []
         for start in range(0, len(waveforms), 32):
             batch, lengths = pad_batch(waveforms[start : start + 32])
@@ -79,6 +80,8 @@ class DefendedRecognizer(Recognizer):
         return texts
 
     def loss(self, waveforms: torch.Tensor, lengths: torch.Tensor, targets: Sequence[str]):
+        """Per-example CTC loss through the defence (BPDA or EOT where the defence needs
+        it)."""
         losses = [
             self.recognizer.loss(self._defended(waveforms, lengths), lengths, targets)
             for _ in range(self.samples)
@@ -86,9 +89,12 @@ class DefendedRecognizer(Recognizer):
         return losses[0] if self.samples == 1 else torch.stack(losses).mean(dim=0)
 
     def log_probs(self, waveforms: torch.Tensor, lengths: torch.Tensor):
+        """Recogniser scores of the defended batch (a black-box query of the composite)."""
         return self.recognizer.log_probs(self._defended(waveforms, lengths), lengths)
 
     def can_emit(self, n_samples: int, text: str) -> bool:
+        """Whether an input of ``n_samples`` can be transcribed as ``text`` (the defence
+        keeps lengths)."""
         return self.recognizer.can_emit(n_samples, text)
 
 

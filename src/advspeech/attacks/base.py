@@ -41,7 +41,7 @@ def bandpass(v: torch.Tensor, lo: float, hi: float, rate: int = SAMPLE_RATE) -> 
     frequency: the same filter as masking the rFFT). On the complex FFT because an
     utterance's length is rarely a fast FFT size, and there the CPU's complex transform
     is faster than its real one and closer to the float64 result (measured in
-    docs/experiments.md)."""
+    docs/benchmarks.md)."""
     n = v.shape[-1]
     # cast first: torch.fft.fft of a real tensor takes the slow real transform
     spec = torch.fft.fft(v.to(torch.promote_types(v.dtype, torch.complex64)))
@@ -78,7 +78,7 @@ def play_in_rooms(
     return (y * (peak_in / peak_out) + noise) * mask
 
 
-def db_x(v: np.ndarray, x: np.ndarray) -> float:
+def peak_ratio_db(v: np.ndarray, x: np.ndarray) -> float:
     """Carlini & Wagner's distortion: 20 log10 max|v| - 20 log10 max|x| (dB)."""
     return float(20 * np.log10(max(np.max(np.abs(v)), 1e-12)) - 20 * np.log10(np.max(np.abs(x))))
 

@@ -7,7 +7,7 @@ this dimension (tens of thousands of samples), so three choices make it work:
 
 1. **A low-dimensional, band-limited search space.** A candidate is a non-negative
    envelope ``theta`` (bands x frames): ``bands`` mel-spaced triangular bands inside
-   ``band_hz`` (1-4 kHz, like ``grad``) at ``hop`` samples a frame. The perturbation is
+   ``band_hz`` (by default the whole spectrum, like ``grad``) at ``hop`` samples a frame. The perturbation is
    a noise vocoder: the envelope times a fixed random-phase carrier, inverted by
    ``torch.istft``. The recogniser sees MFCCs, which discard phase, so band energies
    at its frame rate are close to everything it can react to inside the band; a
@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EvolutionaryAttackConfig:
+    """Settings of ``evo`` (config ``attacks.evo`` with the shared ``snr_db``)."""
+
     queries: int = 6000  # per example: every signal the victim processes
     population: int = 48  # candidates a generation (even: antithetic pairs)
     sigma: float = 0.3  # mutation scale, relative to the mean envelope level

@@ -1,7 +1,8 @@
 """Targeted audio attacks made robust to playback in a room (paper Sec. 2, Eq. 1-3).
 
 ``grad`` (:func:`robust_ota_attack`) follows Yakura & Sakuma (2019): the perturbation v
-is band-passed to 1-4 kHz (rFFT mask), added to the utterance, the sum is convolved
+is band-passed to ``band_hz`` (Yakura's 1-4 kHz for real loudspeakers; by default the
+whole spectrum, docs/decisions.md), added to the utterance, the sum is convolved
 with an impulse response drawn from the *attack* rooms, rescaled to the clean peak, and
 recording noise is added; the loss is the CTC loss of the target phrase averaged over
 several rooms a step (expectation over transformations, Eq. 3) plus ``l2_weight`` times
@@ -61,6 +62,8 @@ class OverTheAirConfig:
 
 @dataclass(frozen=True)
 class RobustAttackConfig:
+    """Settings of ``grad`` (config ``attacks.grad`` with the shared ``snr_db``)."""
+
     steps: int = 600
     lr: float = 0.005
     linf: float = 0.1

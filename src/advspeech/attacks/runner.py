@@ -13,7 +13,7 @@ from tqdm import tqdm
 from advspeech import SAMPLE_RATE
 from advspeech.asr.recognizer import Recognizer
 from advspeech.attacks import ATTACKS
-from advspeech.attacks.base import AttackJob, db_x
+from advspeech.attacks.base import AttackJob, peak_ratio_db
 from advspeech.core.dsp import snr_db
 from advspeech.core.io import read_audio, write_audio
 from advspeech.core.seeding import stable_seed
@@ -81,7 +81,9 @@ def run_attack(
                     "success": res.success,
                     "success_digital": res.success_digital,
                     "snr_db": snr_db(wave, written) if not res.skipped else float("nan"),
-                    "linf_db": db_x(written - wave, wave) if not res.skipped else float("nan"),
+                    "linf_db": peak_ratio_db(written - wave, wave)
+                    if not res.skipped
+                    else float("nan"),
                     "clean_path": row.clean_path,
                     "adv_path": str(dest),
                     "skipped": res.skipped,

@@ -67,10 +67,12 @@ def to_mono_16k(
 
 
 def rms(x: np.ndarray) -> float:
+    """Root mean square of ``x``."""
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
 
 
 def dbfs(x: np.ndarray) -> float:
+    """RMS level of ``x`` in dB relative to full scale (1.0)."""
     return 20.0 * np.log10(max(rms(x), 1e-12))
 
 

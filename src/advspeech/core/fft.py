@@ -1,7 +1,7 @@
 """Differentiable FFTs of the attack path with hand-written adjoints: room convolution
 (:func:`fftconvolve`) and the power spectrum under the recogniser's MFCC front end
 (:func:`power_spectrum`). Autograd's own backward of these pads or transforms more than
-needed (docs/experiments.md has the timings)."""
+needed (docs/benchmarks.md has the timings)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class _PowerSpectrum(torch.autograd.Function):
     """|rfft(frames, n)|^2 with a backward of one inverse real FFT: the gradient of
     P = |X|^2 with respect to X is 2 g X, passed through :func:`_rfft_adjoint`.
     Autograd's own chain differentiates the complex magnitude and then the rFFT; this
-    is one transform (docs/experiments.md has the timings)."""
+    is one transform (docs/benchmarks.md has the timings)."""
 
     @staticmethod
     def forward(ctx, frames: torch.Tensor, n_fft: int) -> torch.Tensor:

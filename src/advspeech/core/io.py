@@ -143,5 +143,6 @@ def read_csv(path: str | os.PathLike, required: list[str] | None = None) -> pd.D
 
 
 def write_json(path: str | os.PathLike, obj: object) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")

@@ -78,4 +78,5 @@ class LazyRegistry(Mapping[str, T], Generic[T]):
         return name in self.entries
 
     def is_builtin(self, name: str) -> bool:
+        """Whether ``name`` is one of the library's own entries (not configured)."""
         return name in self._builtin

@@ -19,4 +19,5 @@ def stable_seed(seed: int, *names: object) -> int:
 
 
 def rng_for(seed: int, *names: object) -> np.random.Generator:
+    """A numpy Generator seeded by :func:`stable_seed` of ``seed`` and ``names``."""
     return np.random.default_rng(stable_seed(seed, *names))

@@ -26,7 +26,8 @@ NoiseGenerator = Callable[[np.random.Generator, int], np.ndarray]
 
 
 def _shaped_noise(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
-    """Gaussian noise whose power spectrum falls as 1/f**exponent (0 white, 1 pink, 2 brown)."""
+    """Gaussian noise whose power spectrum falls as 1/f**exponent (0 white, 1 pink, 2
+    brown)."""
     spectrum = np.fft.rfft(rng.standard_normal(n))
     freqs = np.fft.rfftfreq(n, d=1.0 / SAMPLE_RATE)
     freqs[0] = freqs[1]  # no DC blow-up
@@ -36,15 +37,18 @@ def _shaped_noise(rng: np.random.Generator, n: int, exponent: float) -> np.ndarr
 
 
 def white(rng: np.random.Generator, n: int) -> np.ndarray:
+    """White Gaussian noise, ``n`` samples."""
     return rng.standard_normal(n)
 
 
 def pink(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Pink (1/f power) noise, ``n`` samples."""
     return _shaped_noise(rng, n, 1.0)
 
 
 def brown(rng: np.random.Generator, n: int) -> np.ndarray:
     # Pure 1/f^2 is almost all below 50 Hz; a 20 Hz high-pass keeps it audible.
+    """Brown (1/f^2 power) noise, ``n`` samples."""
     sos = signal.butter(2, 20.0, "highpass", fs=SAMPLE_RATE, output="sos")
     return signal.sosfilt(sos, _shaped_noise(rng, n, 2.0))
 
@@ -137,7 +141,8 @@ def fan(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _slow_walk(rng: np.random.Generator, n: int, hop: int) -> np.ndarray:
-    """A unit-variance random walk with a step every ``hop`` samples, linearly interpolated."""
+    """A unit-variance random walk with a step every ``hop`` samples, linearly
+    interpolated."""
     walk = np.cumsum(rng.standard_normal(n // hop + 2))
     return np.interp(np.arange(n), np.arange(len(walk)) * hop, walk / (np.std(walk) + 1e-9))
 
@@ -151,7 +156,8 @@ def _decaying_bursts(rng: np.random.Generator, n: int, rate_hz: float, tau_s: fl
 
 
 def rain(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Rain on a roof: dense drop impacts (a few ms each) in six bands of 0.7-7.9 kHz, soft hiss."""
+    """Rain on a roof: dense drop impacts (a few ms each) in six bands of 0.7-7.9 kHz, soft
+    hiss."""
     out = 0.05 * rng.standard_normal(n)
     for centre in rng.uniform(1000.0, 6000.0, size=6):
         sos = signal.butter(
@@ -163,7 +169,8 @@ def rain(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def engine(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Idling engine: firing harmonics of a drifting 20-45 Hz rate, pulsed low-passed rumble."""
+    """Idling engine: firing harmonics of a drifting 20-45 Hz rate, pulsed low-passed
+    rumble."""
     drift = _slow_walk(rng, n, 1600)
     firing = rng.uniform(20.0, 45.0) * (1.0 + 0.1 * drift)
     phase = 2 * np.pi * np.cumsum(firing) / SAMPLE_RATE
@@ -177,7 +184,8 @@ def engine(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def music(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Plucked-string music: notes of an equal-tempered scale (110-880 Hz), 8 harmonics each."""
+    """Plucked-string music: notes of an equal-tempered scale (110-880 Hz), 8 harmonics
+    each."""
 
     def note(r: np.random.Generator) -> np.ndarray:
         length = int(r.uniform(0.3, 1.2) * SAMPLE_RATE)
@@ -190,7 +198,8 @@ def music(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def hiss(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Escaping air or steam: noise high-passed at 1.5-3 kHz whose level drifts by a few dB."""
+    """Escaping air or steam: noise high-passed at 1.5-3 kHz whose level drifts by a few
+    dB."""
     sos = signal.butter(4, rng.uniform(1500.0, 3000.0), "highpass", fs=SAMPLE_RATE, output="sos")
     level_db = 3.0 * _slow_walk(rng, n, 4000)
     return signal.sosfilt(sos, rng.standard_normal(n)) * 10 ** (level_db / 20.0)

@@ -41,6 +41,9 @@ class RoomRanges:
 
 @dataclass(frozen=True)
 class RoomSpec:
+    """One simulated shoebox room: size (m), energy absorption, source and microphone
+    positions (m)."""
+
     room_id: str
     width: float
     length: float

@@ -59,6 +59,7 @@ class VoiceSpec:
 
     @property
     def name(self) -> str:
+        """A readable name of the voice (variant, language, rate, pitch)."""
         return f"{self.language}+{self.variant}"
 
 

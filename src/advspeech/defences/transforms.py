@@ -21,6 +21,8 @@ class Transform:
     randomised = False
 
     def apply(self, wave: torch.Tensor, seed: int) -> torch.Tensor:
+        """``wave`` (N,) at 16 kHz -> the transformed signal (N,); ``seed`` draws a
+        randomised transformation."""
         raise NotImplementedError
 
     def __call__(self, wave: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -51,6 +53,7 @@ class Mp3Compression(Transform):
         self.level = (self.MAX_KBPS - bitrate_kbps) / (self.MAX_KBPS - self.MIN_KBPS)
 
     def apply(self, wave: torch.Tensor, seed: int) -> torch.Tensor:
+        """MP3-encoded and decoded ``wave``, aligned to its samples."""
         x = wave.detach().cpu().numpy().astype(np.float32)
         buf = io.BytesIO()
         sf.write(
@@ -93,6 +96,7 @@ class Resampling(Transform):
         self.rate = int(rate)
 
     def apply(self, wave: torch.Tensor, seed: int) -> torch.Tensor:
+        """``wave`` down-sampled to ``rate`` Hz and back to 16 kHz."""
         low = AF.resample(wave, SAMPLE_RATE, self.rate)
         return AF.resample(low, self.rate, SAMPLE_RATE)[..., : wave.shape[-1]]
 
@@ -108,6 +112,7 @@ class Quantisation(Transform):
         self.step = 2.0 ** (1 - int(bits))
 
     def apply(self, wave: torch.Tensor, seed: int) -> torch.Tensor:
+        """``wave`` rounded to ``bits`` of amplitude resolution."""
         return torch.round(wave / self.step) * self.step
 
 
@@ -123,6 +128,7 @@ class LowPass(Transform):
         self.cutoff = float(cutoff_hz)
 
     def apply(self, wave: torch.Tensor, seed: int) -> torch.Tensor:
+        """``wave`` low-pass filtered at ``cutoff_hz`` (zero phase)."""
         y = wave
         for _ in range(2):
             y = AF.lowpass_biquad(y, SAMPLE_RATE, self.cutoff)
@@ -140,6 +146,7 @@ class RandomNoise(Transform):
         self.snr_db = float(snr_db)
 
     def apply(self, wave: torch.Tensor, seed: int) -> torch.Tensor:
+        """``wave`` plus white noise ``snr_db`` below it, drawn from ``seed``."""
         gen = torch.Generator().manual_seed(int(seed))
         noise = torch.randn(wave.shape, generator=gen).to(wave.device, wave.dtype)
         power = wave.detach().pow(2).mean().clamp(min=1e-10)

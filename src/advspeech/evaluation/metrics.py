@@ -50,6 +50,8 @@ from advspeech.core.dsp import snr_db
 
 @dataclass(frozen=True)
 class Score:
+    """A metric value (NaN when it cannot be computed) and why it could not."""
+
     value: float
     reason: str = ""  # why value is NaN, if it is
 

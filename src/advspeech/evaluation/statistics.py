@@ -16,6 +16,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Interval:
+    """A mean with its bootstrap interval, the finite items it is over and their clusters."""
+
     mean: float  # mean over the finite items
     low: float
     high: float

@@ -25,6 +25,8 @@ from advspeech.core.io import DataError
 
 @contextlib.contextmanager
 def rule_logging(log_path: str | os.PathLike) -> Iterator[logging.Logger]:
+    """Inside a workflow script: logging, print and tqdm go to ``log_path``; a DataError
+    becomes one console line naming the file or key, and the job fails."""
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     failure: BaseException | None = None

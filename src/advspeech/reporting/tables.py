@@ -137,6 +137,7 @@ def robustness_table(
 
 
 def robustness_markdown(long: pd.DataFrame, defences: Sequence[str], title: str) -> str:
+    """Table 4 in Markdown: mean [95 % CI] per cell, one column per defence."""
     lines = [f"# {title}", ""]
     for attack in long["attack"].unique():
         lines += [

@@ -24,8 +24,8 @@ def remix_noise(
     its SNR. A model trained on a few fixed noise recordings otherwise learns those
     recordings; new (speech, noise) combinations, coloured and combined noises were the
     hope for noise types it has not met. Measured on dev, they raise quality on the
-    training recordings' types and not on held-out ones (docs/experiments.md, ninth
-    session), so the default leaves remixing off."""
+    training recordings' types and not on held-out ones (docs/decisions.md), so the
+    default leaves remixing off."""
     noise = noisy - clean
     rows, length = noise.shape
     chosen = torch.rand(rows, generator=gen) < fraction

@@ -11,6 +11,8 @@ from torch import nn
 
 @dataclass(frozen=True)
 class DNNConfig:
+    """Settings of the DNN (config ``se.models.dnn``)."""
+
     n_fft: int = 512
     hop_length: int = 256
     context: int = 3
@@ -116,15 +118,19 @@ class DNNEnhancer(nn.Module):
         return torch.exp(0.5 * lps), spec
 
     def forward(self, noisy: torch.Tensor) -> torch.Tensor:
+        """Noisy waveforms (B, N) -> enhanced (B, N): LPS regression, noisy-phase
+        resynthesis."""
         magnitude, spec = self.enhanced_magnitude(noisy)
         enhanced = torch.polar(magnitude, torch.angle(spec))
         return torch.istft(enhanced, **self._frames(), length=noisy.shape[-1])
 
     def loss(self, noisy: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+        """MSE of the normalised clean LPS and the regression from ``noisy`` (B, N)."""
         pred, _, _ = self._predict_normalised(noisy)
         target = (self._lps(self._stft(clean)) - self.out_mean[:, None]) / self.out_std[:, None]
         return F.mse_loss(pred, target)
 
 
 def build_dnn(cfg: dict) -> nn.Module:
+    """The DNN from its config dict."""
     return DNNEnhancer(DNNConfig(**cfg))

@@ -35,6 +35,9 @@ PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 
 @dataclass(frozen=True)
 class SETrainConfig:
+    """Settings of one enhancement training (``se.train`` or ``se.advt`` with
+    ``per_model``)."""
+
     steps: int = 1000
     batch_size: int = 16
     segment: int = 16384
@@ -104,6 +107,8 @@ class Pairs:
     def from_manifest(
         cls, manifest: str, degraded_column: str, clean_column: str = "clean_path"
     ) -> Pairs:
+        """Pairs of a manifest: degraded audio in ``degraded_column``, clean in
+        ``clean_column`` (equal lengths, else a DataError naming the files)."""
         frame = pd.read_csv(manifest, keep_default_na=False)
         for col in (degraded_column, clean_column):
             if col not in frame.columns:
@@ -150,6 +155,8 @@ class Pairs:
     def fixed_batches(
         self, segment: int, batch: int, seed: int
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Up to 64 pairs cut into fixed batches of crops from ``seed``: the same dev
+        batches at every evaluation."""
         gen = torch.Generator().manual_seed(seed)
         n = max(1, min(len(self), 64) // batch)
         return [self.sample(batch, segment, gen) for _ in range(n)]

@@ -16,6 +16,8 @@ from advspeech.pipeline.config import L1_STFT_ONLY_KEYS
 
 @dataclass(frozen=True)
 class WaveUNetConfig:
+    """Settings of the Wave-U-Net and U-Net_At (config ``se.models.waveunet``/``unet_at``)."""
+
     layers: int = 8
     filters: int = 16  # extra filters per layer: layer i has filters * (i + 1)
     down_kernel: int = 15
@@ -36,7 +38,7 @@ class WaveUNetConfig:
     # bin (per example and resolution); None: an absolute floor of 1e-5. The embedded TTS
     # speech has digitally silent stretches, and with the absolute floor the bins more
     # than ~60 dB below the speech carried two thirds of the log-magnitude term: the model
-    # was trained to match inaudible detail instead of the speech (docs/experiments.md)
+    # was trained to match inaudible detail instead of the speech (docs/decisions.md)
     log_floor_db: float | None = None
     # l1_stft only: weight per dB of a thresholded-SNR term (minus the segment's SNR,
     # capped at SNR_LOSS_CAP_DB; Wisdom et al. 2020). The STFT terms see magnitudes only
@@ -71,6 +73,9 @@ class AttentionGate(nn.Module):
     def forward(
         self, decoder: torch.Tensor, skip: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The up-sampled ``decoder`` feature (B, C, T) attends over the encoder ``skip``
+        (B, C, T) (Eq. 4); returns the skip plus the scaled, projected context, and the
+        attention weights (B, T, T')."""
         q = self.query(decoder)  # (B, d, T)
         kv_in = F.avg_pool1d(skip, self.kv_pool, ceil_mode=True) if self.kv_pool > 1 else skip
         k = self.key(kv_in)
@@ -116,6 +121,8 @@ class WaveUNet(nn.Module):
         self.last_attention: dict[int, torch.Tensor] = {}
 
     def forward(self, noisy: torch.Tensor) -> torch.Tensor:
+        """Noisy waveforms (B, N) -> enhanced (B, N) (padded to a multiple of 2^layers and
+        cropped back)."""
         if self.cfg.normalise_input:
             scale = noisy.pow(2).mean(dim=-1, keepdim=True).sqrt().clamp(min=RMS_FLOOR)
             return self._forward(noisy / scale) * scale
@@ -150,6 +157,8 @@ class WaveUNet(nn.Module):
         return speech[:, 0, :n]
 
     def loss(self, noisy: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+        """The configured loss (``mse`` or ``l1_stft``) of the enhanced ``noisy`` (B, N)
+        against ``clean``."""
         return WAVEFORM_LOSSES[self.cfg.loss](self.cfg)(self(noisy), clean)
 
 
@@ -215,6 +224,8 @@ def l1_stft_loss(
     log_floor_db: float | None = None,
     snr_weight: float = 0.0,
 ) -> torch.Tensor:
+    """Waveform L1 (x10) plus the multi-resolution STFT loss (spectral convergence and L1
+    of floored log magnitudes at 16/32/64 ms) of ``estimate`` against ``clean`` (B, N)."""
     total = L1_WEIGHT * F.l1_loss(estimate, clean) + multi_resolution_stft_loss(
         estimate, clean, log_floor_db
     )
@@ -247,11 +258,13 @@ def _waveunet_config(cfg: dict) -> WaveUNetConfig:
 
 
 def build_waveunet(cfg: dict) -> nn.Module:
+    """The Wave-U-Net from its config dict."""
     cfg = {**cfg, "attention_levels": ()}
     return WaveUNet(_waveunet_config(cfg))
 
 
 def build_unet_at(cfg: dict) -> nn.Module:
+    """U-Net_At (the Wave-U-Net with attention gates) from its config dict."""
     built = _waveunet_config(cfg)
     if not built.attention_levels:
         raise ValueError(

@@ -90,6 +90,7 @@ class ResumableState:
         self.fingerprint = params_fingerprint
 
     def save(self, state: dict) -> None:
+        """Save ``state`` with the fingerprint, atomically."""
         state = {**state, "fingerprint": self.fingerprint}
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
@@ -109,6 +110,7 @@ class ResumableState:
         return state
 
     def clear(self) -> None:
+        """Remove the state (training finished)."""
         self.path.unlink(missing_ok=True)
 
 
@@ -118,5 +120,6 @@ def rng_state(generator: torch.Generator) -> dict:
 
 
 def restore_rng_state(state: dict, generator: torch.Generator) -> None:
+    """Restore torch's global RNG and ``generator`` from :func:`rng_state`."""
     torch.set_rng_state(state["torch"])
     generator.set_state(state["data"])

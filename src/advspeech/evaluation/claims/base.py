@@ -92,4 +92,5 @@ class Claims:
         )
 
     def frame(self) -> pd.DataFrame:
+        """The claims as a frame with :data:`CLAIM_COLUMNS`."""
         return pd.DataFrame(self.rows, columns=CLAIM_COLUMNS)
