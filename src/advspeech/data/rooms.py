@@ -4,7 +4,9 @@ Ranges follow Qin et al. (2019, cleverhans adversarial_asr): width 3-5 m, length
 height 2-4 m, random source and microphone positions, energy absorption 0.2 and image
 order up to 100. Each set draws from its own seed stream: train rooms augment the
 recognisers' training, attack rooms are used inside attacks (expectation over
-transformations), test rooms only to evaluate over-the-air success.
+transformations), test rooms only to evaluate over-the-air success, and shifted rooms
+(larger, more reverberant, source and microphone farther apart) only to evaluate it in
+rooms outside everything the attacker modelled.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ from advspeech import SAMPLE_RATE
 from advspeech.core.io import read_audio, write_audio
 from advspeech.core.seeding import rng_for
 
-RIR_SETS = ("train", "attack", "dev", "test")
+RIR_SETS = ("train", "attack", "dev", "test", "shifted")
 """The room sets, each from its own seed stream (see the module docstring); dev rooms
-are for tuning over-the-air settings, test rooms only for the final tables."""
+are for tuning over-the-air settings, test rooms only for the final tables, and the
+shifted rooms (sizes, absorption and distances outside the others' ranges) only for the
+twin of Table 4 over rooms the attacker never modelled."""
+
+
+def max_distance(ranges: RoomRanges) -> float:
+    """The largest source-microphone distance a room of ``ranges`` can place (m)."""
+    reach = [hi - 2 * ranges.wall_margin for _, hi in (ranges.width, ranges.length, ranges.height)]
+    return float(np.sqrt(np.sum(np.square(np.maximum(reach, 0.0)))))
 
 
 @dataclass(frozen=True)
