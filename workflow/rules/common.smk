@@ -49,7 +49,9 @@ REGISTRY_PATH = [os.path.abspath(p) for p in config["registry"]["python_path"]]
 os.environ.update(
     {
         REGISTRY_ENV: json.dumps(REGISTRY, sort_keys=True),
-        "PYTHONPATH": os.pathsep.join([*REGISTRY_PATH, os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(
+            [*REGISTRY_PATH, os.environ.get("PYTHONPATH", "")]
+        ),
     }
 )
 sys.path[1:1] = [p for p in REGISTRY_PATH if p not in sys.path]
@@ -98,12 +100,14 @@ wildcard_constraints:
 
 
 def lib(script):
-    """The library files workflow/scripts/<script>.py imports, directly or in turn,
+    """The library files workflow/scripts/<script>.py imports, directly or in turn, and
+    the files of the registered implementations (registry.*) its registries can load,
     declared as inputs so that editing one re-runs the rules that depend on it
     (Snakemake does not track imports itself; advspeech.pipeline.code_deps reads them).
     """
     path = Path(workflow.basedir, "workflow", "scripts", f"{script}.py")
-    return [str(p) for p in library_files(path, Path(SRC))]
+    files = library_files(path, Path(SRC))
+    return [str(p) for p in files + registry_files(files, REGISTRY, Path(SRC))]
 
 
 def corpus_splits():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from advspeech.data.noise import ALL_ENVIRONMENTS, BABBLE_POOLS
 from advspeech.reporting.paper import SE_TRAININGS, se_system
+from advspeech.se.loss_options import L1_STFT_ONLY_KEYS
 
 # the settings of the built-in recogniser (fields of advspeech.asr.model.DeepSpeechConfig,
 # named here so that the config is checked without importing torch; a test keeps them equal)
@@ -55,10 +56,6 @@ def _check_ranges(cfg: dict) -> None:
         raise ConfigError("config key rirs.absorption: energy absorption must be <= 1")
     if cfg["data"]["min_seconds"] >= cfg["data"]["max_seconds"]:
         raise ConfigError("config keys data.min_seconds must be below data.max_seconds")
-
-
-# options of the U-Nets' l1_stft loss (advspeech.se.unet), meaningless with another loss
-L1_STFT_ONLY_KEYS = ("log_floor_db", "snr_weight")
 
 
 def _check_se_losses(cfg: dict) -> None:
