@@ -71,7 +71,8 @@ def test_a_registered_enhancement_model_trains_enhances_and_is_scored(toy_run):
     gain = float(payload["state_dict"]["gain"])
     enhanced = pd.read_csv(toy_run / "results/enhanced/toy_gain_noisy/noisy.csv")
     row = enhanced.iloc[0]
-    x, y = read_audio(row["noisy_path"])[0][0], read_audio(row["enhanced_path"])[0][0]
+    x = read_audio(toy_run / row["noisy_path"])[0][0]
+    y = read_audio(toy_run / row["enhanced_path"])[0][0]
     np.testing.assert_allclose(y, x * gain * row["peak_gain"], atol=2e-4)
     scores = pd.read_csv(toy_run / "results/scores/toy_gain_noisy/noisy.csv")
     assert len(scores) == len(enhanced) and scores["stoi"].notna().all()
@@ -81,7 +82,7 @@ def test_a_registered_enhancement_model_trains_enhances_and_is_scored(toy_run):
 @pytest.mark.slow
 def test_a_registered_defence_is_applied_and_costed(toy_run):
     clipped = pd.read_csv(toy_run / "results/enhanced/toy_clip/clean.csv")
-    peak = max(np.max(np.abs(read_audio(p)[0][0])) for p in clipped["enhanced_path"])
+    peak = max(np.max(np.abs(read_audio(toy_run / p)[0][0])) for p in clipped["enhanced_path"])
     assert peak <= 0.05 + 1e-4
     controls = pd.read_csv(toy_run / "results/controls/ds/toy_clip/clean.csv")
     assert len(controls) == len(clipped) and controls["wer"].between(0, 1000).all()

@@ -180,12 +180,14 @@ def test_every_tuning_driver_uses_the_shared_guard(script):
 
 
 @pytest.mark.parametrize(
-    "script", ["attack_budget_curve.py", "dnn_synthesis_dev.py", "se_selection_dev.py"]
+    "script",
+    ["attack_budget_curve.py", "dnn_synthesis_dev.py", "se_selection_dev.py --variant a"],
 )
 def test_tuning_drivers_refuse_the_test_split(script):
     """--split test is an error before anything is read."""
+    name, *extra = script.split()
     run = subprocess.run(
-        [sys.executable, str(REPO / "experiments" / script), "--split", "test"],
+        [sys.executable, str(REPO / "experiments" / name), "--split", "test", *extra],
         capture_output=True,
         text=True,
         timeout=120,

@@ -101,12 +101,14 @@ wildcard_constraints:
 
 
 def lib(script):
-    """The library files workflow/scripts/<script>.py imports, directly or in turn,
+    """The library files workflow/scripts/<script>.py imports, directly or in turn, and
+    the files of the registered implementations (registry.*) its registries can load,
     declared as inputs so that editing one re-runs the rules that depend on it
     (Snakemake does not track imports itself; advspeech.pipeline.code_deps reads them).
     """
     path = Path(workflow.basedir, "workflow", "scripts", f"{script}.py")
-    return [str(p) for p in library_files(path, Path(SRC))]
+    files = library_files(path, Path(SRC))
+    return [str(p) for p in files + registry_files(files, REGISTRY, Path(SRC))]
 
 
 def corpus_splits():

@@ -239,7 +239,9 @@ def train_ctc(
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch + 1, pct_start=0.15
     )
-    trainer = ResumableTrainer(model, opt, state, gen, cfg.patience, sched)
+    trainer = ResumableTrainer(
+        model, opt, state, gen, cfg.patience, sched, resume_message="resuming from epoch %d"
+    )
     for epoch in range(trainer.resume(), cfg.epochs):
         if trainer.should_stop:
             log.info("early stop: no dev improvement for %d epochs", cfg.patience)

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 PACKAGE = "advspeech"
-SRC = Path(__file__).resolve().parents[1]
+SRC = Path(__file__).resolve().parents[2]
 _REGISTRY_ENTRY = re.compile(rf"^({PACKAGE}(?:\.\w+)+):\w+$")
 
 

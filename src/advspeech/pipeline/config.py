@@ -13,6 +13,7 @@ from pathlib import Path
 
 from advspeech.data.noise import ALL_ENVIRONMENTS, BABBLE_POOLS
 from advspeech.reporting.paper import SE_TRAININGS, se_system
+from advspeech.se.loss_options import L1_STFT_ONLY_KEYS
 
 # the settings of the built-in recogniser (fields of advspeech.asr.model.DeepSpeechConfig,
 # named here so that the config is checked without importing torch; a test keeps them equal)
@@ -92,10 +93,6 @@ def room_ranges(rirs: dict, rirset: str) -> dict:
         "min_distance": rirs["min_distance"],
     }
     return ranges | (rirs["shifted"] if rirset == "shifted" else {})
-
-
-# options of the U-Nets' l1_stft loss (advspeech.se.unet), meaningless with another loss
-L1_STFT_ONLY_KEYS = ("log_floor_db", "snr_weight")
 
 
 def _check_se_losses(cfg: dict) -> None:

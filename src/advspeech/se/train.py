@@ -227,7 +227,9 @@ def train_enhancer(
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     dev_batches = dev.fixed_batches(cfg.segment, cfg.batch_size, seed=1)
-    trainer = ResumableTrainer(model, opt, state, gen, cfg.patience)
+    trainer = ResumableTrainer(
+        model, opt, state, gen, cfg.patience, resume_message="resuming at step %d"
+    )
     step = trainer.resume()
     losses: list[float] = []
     t0 = time.time()

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from advspeech.pipeline.config import L1_STFT_ONLY_KEYS
+from advspeech.se.loss_options import L1_STFT_ONLY_KEYS
 
 
 @dataclass(frozen=True)

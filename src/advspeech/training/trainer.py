@@ -45,6 +45,7 @@ class ResumableTrainer:
         state: where the state is saved after each evaluation.
         generator: the loop's data-order generator (saved with torch's global RNG).
         patience: evaluations without improvement before :attr:`should_stop`.
+        resume_message: the log line on resuming (``%d``: units done).
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class ResumableTrainer:
         generator: torch.Generator,
         patience: int,
         scheduler: Any | None = None,
+        resume_message: str = "resuming after %d",
     ):
         self.model = model
         self.optimizer = optimizer
@@ -62,6 +64,7 @@ class ResumableTrainer:
         self.state = state
         self.generator = generator
         self.patience = patience
+        self.resume_message = resume_message
         self.history: list[dict] = []
         # best: score, where (units done when it was measured) and a CPU copy of weights
         self.best: dict = {"score": float("inf"), "at": -1, "state_dict": None}
@@ -79,7 +82,7 @@ class ResumableTrainer:
         self.history, self.best = saved["history"], saved["best"]
         self._best_index = saved["best_index"]
         restore_rng_state(saved["rng"], self.generator)
-        log.info("resuming after %d (state %s)", saved["done"], self.state.path)
+        log.info(self.resume_message + " (state %s)", saved["done"], self.state.path)
         return saved["done"]
 
     def evaluated(self, done: int, record: dict, score: float) -> bool:
