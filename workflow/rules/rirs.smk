@@ -20,6 +20,8 @@ rule simulate_rirs:
     params:
         n_rooms=lambda wc: config["rirs"]["count"][wc.rirset],
         ranges=lambda wc: room_ranges(config["rirs"], wc.rirset),
+        # the test rooms belong to the test holdout
+        salt=lambda wc: config["test_salt"] if wc.rirset == "test" else "",
         seed=config["seed"],
     script:
         "../scripts/simulate_rirs.py"

@@ -11,7 +11,12 @@ with rule_logging(snakemake.log[0]) as log:
         **{k: tuple(v) if isinstance(v, list) else v for k, v in dict(p.ranges).items()}
     )
     manifest = simulate_room_set(
-        snakemake.wildcards.rirset, p.n_rooms, ranges, snakemake.output.wavs, seed=p.seed
+        snakemake.wildcards.rirset,
+        p.n_rooms,
+        ranges,
+        snakemake.output.wavs,
+        seed=p.seed,
+        salt=p.salt,
     )
     write_csv(snakemake.output.manifest, manifest)
     log.info("%d rooms, median RT60 %.3f s", len(manifest), manifest["rt60_s"].median())

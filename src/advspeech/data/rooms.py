@@ -120,16 +120,17 @@ def room_record(spec: RoomSpec, rir: np.ndarray) -> dict:
 
 
 def simulate_room_set(
-    rirset: str, count: int, ranges: RoomRanges, out_dir: str | Path, seed: int
+    rirset: str, count: int, ranges: RoomRanges, out_dir: str | Path, seed: int, salt: str = ""
 ) -> pd.DataFrame:
     """Simulate ``count`` rooms of one set, write ``<out_dir>/<room_id>.wav`` (float32)
     and return the manifest (dimensions, absorption, positions, measured RT60, path).
 
     Each set draws from its own seed stream (seed and the set name), so train and test
-    rooms are different rooms even with equal counts.
+    rooms are different rooms even with equal counts; a ``salt`` (the test holdout's)
+    draws the set anew.
     """
     out_dir = Path(out_dir)
-    rng = rng_for(seed, "rooms", rirset)
+    rng = rng_for(seed, "rooms", rirset, *((salt,) if salt else ()))
     rows = []
     for k in tqdm(range(count), desc=f"simulate {rirset} rooms"):
         spec = sample_room(rng, ranges, room_id=f"{rirset}{k:04d}")

@@ -10,7 +10,8 @@ bootstrapped over voices, then utterances:
 
 A claim over several comparisons holds only when every one does (an intersection-union
 test: its p is the largest of theirs). A comparison that cannot decide anything makes
-its claim ``untestable``: fewer than :data:`MIN_UTTERANCES` utterances, or both arms
+its claim ``untestable``: fewer than :data:`MIN_UTTERANCES` utterances or
+:data:`MIN_VOICES` voices, or both arms
 constant (0 % against 0 %, 100 % against 100 %). The family of testable claims is
 Holm-adjusted; a claim holds when its adjusted p is below :data:`ALPHA`, one-sided
 (the level at which a 95 % two-sided interval excludes the null alone).
@@ -26,8 +27,9 @@ import pandas as pd
 
 from advspeech.evaluation.statistics import Interval, holm, paired_difference_ci
 
-# fewer utterances than this cannot carry a paired claim about a whole test set
+# fewer utterances or voices than this cannot carry a paired claim about a whole test set
 MIN_UTTERANCES = 8
+MIN_VOICES = 3
 # a defence "keeps clean WER" when its paired increase over no defence is below this
 # (a non-inferiority margin, in WER points)
 CLEAN_WER_MARGIN = 2.0
@@ -62,7 +64,8 @@ class Comparison:
 
     @property
     def untestable(self) -> bool:
-        return self.constant or self.diff.clusters < MIN_UTTERANCES
+        d = self.diff
+        return self.constant or d.clusters < MIN_UTTERANCES or d.voices < MIN_VOICES
 
     @property
     def p_value(self) -> float:
