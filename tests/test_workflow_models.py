@@ -68,7 +68,7 @@ def test_all_six_enhancement_models_are_trained_and_applied(smoke_run):
 def test_table1_has_the_papers_shape(smoke_run):
     table = pd.read_csv(smoke_run / "results/table1.csv")
     assert list(table.columns) == ["metric", "Noisy_D", "DNN", "U-Net_W", "U-Net_At"]
-    assert table["metric"].tolist() == ["PESQ", "STI", "STOI", "SNR"]
+    assert table["metric"].tolist() == ["PESQ", "STI", "STOI", "SNR", "SI-SDR"]
     assert table.drop(columns="metric").notna().all().all()
     long = pd.read_csv(smoke_run / "results/table1_ci.csv")
     assert list(long.columns) == [
