@@ -109,8 +109,9 @@ def test_figures_and_their_data(smoke_run):
     # every attempt holds its budget: no example is louder than its budget allows
     for attack in ("grad", "evo"):
         for defence in ("none", "unet_at_advt"):
-            trials = pd.read_csv(smoke_run / f"results/adaptive/{attack}/{defence}.csv")
-            done = trials[trials["skipped"].fillna("") == ""]
+            path = smoke_run / f"results/adaptive/{attack}/{defence}.csv"
+            trials = pd.read_csv(path, keep_default_na=False)
+            done = trials[trials["skipped"] == ""]
             assert (done["snr_db"] >= done["snr_db_budget"] - 0.02).all()
 
 
@@ -155,6 +156,7 @@ def test_benign_controls(smoke_run):
         "ci_high",
         "n",
         "n_utterances",
+        "n_voices",
     ]
     defences = ["none"] + [
         f"{s}_{t}" for s in ("dnn", "waveunet", "unet_at") for t in ("noisy", "advt")

@@ -116,6 +116,8 @@ def cluster_bootstrap_ci(
     first = np.zeros(utt_keys.size, dtype=np.int64)
     first[index[::-1]] = np.arange(index.size)[::-1]
     voice_keys, utt_voice = np.unique(spk[first], return_inverse=True)
+    if voice_keys.size == utt_keys.size:  # every utterance its own voice: a plain
+        utt_voice = np.arange(utt_keys.size)  # cluster bootstrap, in utterance order
     rng = np.random.default_rng(seed)
     num, den = _hierarchical_draws(sums, totals, utt_voice, voice_keys.size, n_boot, rng)
     means = num / den
