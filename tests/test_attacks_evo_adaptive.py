@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from advspeech.asr import build_asr
 from advspeech.asr.model import pad_batch
 from advspeech.asr.recognizer import CTCRecognizer
-from advspeech.attacks.adaptive import EnhancedRecognizer, snr_at_full_success, tasr_curve
+from advspeech.attacks.adaptive import EnhancedRecognizer
 from advspeech.attacks.base import AttackJob, query
 from advspeech.attacks.evo import EvolutionaryAttackConfig, NoiseVocoder, evolutionary_attack
 from advspeech.core.torchutil import seed_everything
@@ -111,25 +110,6 @@ def test_the_composite_passes_gradients_through_the_enhancer():
     assert x.grad is not None and x.grad.abs().sum() > 0
     assert all(p.grad is None for p in enhancer.parameters())  # the defence stays fixed
     assert isinstance(composite.transcribe([x.detach()[0].numpy()])[0], str)
-
-
-def test_tasr_curve_and_the_snr_of_full_success():
-    trials = pd.DataFrame(
-        {
-            "snr_db_budget": [30.0, 30.0, 10.0, 10.0, 0.0, 0.0],
-            "utt_id": ["a", "b"] * 3,
-            "snr_db": [30.0, 28.0, 12.0, 10.0, 2.0, 0.0],
-            "success": [False, False, True, False, True, True],
-            "queries": [1] * 6,
-            "skipped": [""] * 6,
-        }
-    )
-    curve = tasr_curve(trials)
-    assert curve["tasr"].tolist() == [100.0, 50.0, 0.0]  # by budget, loud to quiet
-    assert curve["snr_db"].tolist() == [1.0, 11.0, 29.0]
-    assert snr_at_full_success(curve) == (1.0, 100.0)
-    never = curve[curve["snr_db_budget"] > 0.0]
-    assert snr_at_full_success(never) == (11.0, 50.0)
 
 
 def test_the_composite_is_the_deployed_defence_per_utterance():

@@ -20,6 +20,7 @@ def _scores(path, pesq):
             "stoi": np.linspace(0.7, 0.9, n),
             "sti": np.linspace(0.5, 0.7, n),
             "snr": np.linspace(0, 10, n),
+            "si_sdr": np.linspace(0, 10, n),
             "missing": ["" if np.isfinite(p) else "PESQ: silent reference" for p in pesq],
         }
     ).to_csv(path, index=False)
@@ -33,7 +34,7 @@ def test_quality_table_counts_missing_items_and_ci_contains_mean(tmp_path):
     }
     wide, long = quality_table(files, n_boot=500)
     assert list(wide.columns) == ["metric", "Noisy_D", "DNN"]
-    assert wide["metric"].tolist() == ["PESQ", "STI", "STOI", "SNR"]
+    assert wide["metric"].tolist() == ["PESQ", "STI", "STOI", "SNR", "SI-SDR"]
     pesq = long[(long.system == "Noisy_D") & (long.metric == "PESQ")].iloc[0]
     assert pesq["n"] == 3 and pesq["n_missing"] == 1
     assert pesq["mean"] == pytest.approx(1.3)  # NaN is excluded, never counted as zero
@@ -105,8 +106,8 @@ def test_claims_are_decided_by_paired_per_utterance_tests():
     noisy = pd.DataFrame({**keys, "pesq": base + rng.normal(0, 0.5, 20)})
     assert not compare(noisy, b, "pesq", ["utt_id", "item_id"], "noisy - b").greater
     few = compare(a.head(5), b.head(5), "pesq", ["utt_id", "item_id"], "a - b")
-    assert few.diff.low > 0 and not few.greater  # 5 < 8 utterances
-    assert "(5 items, 5 utt)" in str(few)
+    assert few.diff.low > 0 and not few.greater and few.untestable  # 5 < 8 utterances
+    assert "(5 items, 5 utt, 5 voices)" in str(few)
 
 
 def test_claims_file_from_per_item_results():
@@ -173,6 +174,10 @@ def test_claims_file_from_per_item_results():
         "claim",
         "paper_value",
         "our_value",
+        "units",
+        "p_value",
+        "p_holm",
+        "verdict",
         "holds",
     ]
     assert claims["claim_id"].is_unique and claims["holds"].dtype == bool
@@ -181,9 +186,12 @@ def test_claims_file_from_per_item_results():
     assert holds["T1-PESQ"] and holds["T2-SNR"] and holds["T3-TWIN-PESQ"]
     assert holds["T4-Grad_adv-SE-ROSA"] and holds["T4-Grad_adv-ADVT-RoSA"]
     assert holds["T4-Grad_adv-UNETAT-LOWEST"]
-    assert holds["F3-GRAD"]  # fewer successes through the defence at the same budgets
+    assert holds["F3-GRAD"]  # a louder perturbation needed through the defence
     # ... an attacker that never succeeds shows nothing about the defence
-    assert not holds["F3-EVO"]
+    verdict = dict(zip(claims["claim_id"], claims["verdict"], strict=True))
+    assert verdict["F3-EVO"] == "untestable" and not holds["F3-EVO"]
+    assert verdict["C-waveunet_advt-CLEAN-WER"] == "fails"
+    assert (claims["p_holm"].dropna() >= claims["p_value"].dropna()).all()
     # benign cost: +0.8 WER points on average, but the upper interval end decides
     assert not holds["C-waveunet_advt-CLEAN-WER"]
     assert "C-dnn_advt-CLEAN-WER" in holds

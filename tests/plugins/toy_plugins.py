@@ -82,3 +82,25 @@ class Clip(Transform):
 
     def apply(self, wave: torch.Tensor, seed: int) -> torch.Tensor:
         return wave.clamp(-self.level, self.level)
+
+
+# --- an attack whose success is known: for the budget search's tests ------------------------
+
+
+@dataclass(frozen=True)
+class ThresholdConfig:
+    snr_db: float = 10.0
+    rooms_per_check: int = 0
+    rooms_per_query: int = 0
+
+
+def _threshold_batch(job: AttackJob, cfg: ThresholdConfig) -> list[AttackResult]:
+    """Succeeds digitally exactly when the budget is at most the utterance's threshold,
+    its seed modulo 50 (dB): a ground truth for the bisection."""
+    return [
+        AttackResult(np.asarray(w, np.float32), 1, 1, 0.0, False, cfg.snr_db <= seed % 50)
+        for w, seed in zip(job.waves, job.seeds, strict=True)
+    ]
+
+
+THRESHOLD_ATTACK = Attack(run=_threshold_batch, config=lambda cfg: ThresholdConfig(**cfg))

@@ -46,15 +46,16 @@ rule over_the_air:
         unpack(ota_se_input),
         model="results/models/asr/{asr}.pt",
         attack="results/attacks/{attack}/{asr}/test/manifest.csv",
-        rirs="results/data/rirs/test.csv",
+        rirs=lambda wc: f"results/data/rirs/{OTA_ROOMS[wc.trials]}.csv",
         code=lib("over_the_air"),
     output:
-        "results/ota/{attack}/{asr}/{se}.csv",
+        "results/{trials}/{attack}/{asr}/{se}.csv",
     log:
-        "logs/over_the_air/{attack}/{asr}/{se}.log",
+        "logs/over_the_air/{trials}/{attack}/{asr}/{se}.log",
     benchmark:
-        "benchmarks/over_the_air/{attack}/{asr}/{se}.tsv"
+        "benchmarks/over_the_air/{trials}/{attack}/{asr}/{se}.tsv"
     wildcard_constraints:
+        trials="|".join(OTA_ROOMS),
         attack="|".join(ATTACK_NAMES),
         asr="|".join(ASR_MODELS),
         se=DEFENCE_PATTERN,
@@ -65,7 +66,7 @@ rule over_the_air:
         gpu=GPU_PER_JOB,
     params:
         rooms=config["attacks"]["ota"]["rooms"],
-        noise_std=config["attacks"]["ota"]["noise_std"],
+        noise_std=lambda wc: ota_noise_std(wc.trials),
         segment=config["se"]["segment"],
         transform=lambda wc: transform_settings(wc.se),
         device=config["device"],
@@ -97,7 +98,8 @@ rule adaptive_attack:
         gpu=GPU_PER_JOB,
     params:
         settings=adaptive_settings,
-        budgets=config["attacks"]["adaptive"]["snr_db"],
+        snr_range=config["attacks"]["adaptive"]["snr_range"],
+        bisection_steps=config["attacks"]["adaptive"]["bisection_steps"],
         utterances=config["attacks"]["adaptive"]["utterances"],
         segment=config["se"]["segment"],
         transform=lambda wc: transform_settings(wc.defence),

@@ -16,6 +16,7 @@ rule synthesize_corpus:
     threads: max(2, THREADS)  # runs alone at the start: synthesis processes
     params:
         embedded=config["corpus"]["embedded"],
+        test_salt=config["test_salt"],
         seed=config["seed"],
         forbidden=[config["target_phrase"]],
     script:

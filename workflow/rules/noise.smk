@@ -17,6 +17,8 @@ rule synthesize_noise:
         environments=all_noise_environments(),
         seconds=config["noise"]["embedded_seconds"],
         rms_dbfs=config["noise"]["embedded_rms_dbfs"],
+        # the test environments' recordings belong to the test holdout
+        salts={env: config["test_salt"] for env in noise_environments().get("test", [])},
         seed=config["seed"],
     script:
         "../scripts/synthesize_noise.py"

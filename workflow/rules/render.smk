@@ -36,23 +36,25 @@ rule table4:
         code=lib("table4"),
     output:
         wide=report(
-            "results/table4.csv",
+            "results/{table4}.csv",
             caption="../report/table4.rst",
             category="Tables",
         ),
-        long="results/table4_ci.csv",
-        markdown="results/table4.md",
+        long="results/{table4}_ci.csv",
+        markdown="results/{table4}.md",
     log:
-        "logs/table4.log",
+        "logs/table4/{table4}.log",
     benchmark:
-        "benchmarks/table4.tsv"
+        "benchmarks/table4/{table4}.tsv"
+    wildcard_constraints:
+        table4="|".join(TABLE4_TRIALS),
     conda:
         "../../envs/render.yaml"
     params:
         attacks=TABLE4_ATTACKS,
         victims=TABLE4_VICTIMS,
         defences=TABLE4_DEFENCES,
-        title="Table 4: over-the-air attack success (RoSA) and WER",
+        title=table4_title,
         seed=config["seed"],
     script:
         "../scripts/table4.py"

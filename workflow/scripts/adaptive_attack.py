@@ -1,19 +1,16 @@
-"""The adaptive attacker (Fig. 3): one attack over a grid of budgets, against the
-recogniser alone (defence 'none'), through an enhancement model, or through an input
-transformation (beyond the paper)."""
+"""The adaptive attacker (Fig. 3): per utterance, the quietest SNR budget at which one
+attack succeeds against the recogniser alone (defence 'none'), through an enhancement
+model, or through an input transformation (beyond the paper)."""
 
 from advspeech.asr.evaluate import load_recognizer
-from advspeech.attacks.adaptive import (
-    DefendedRecognizer,
-    EnhancedRecognizer,
-    adaptive_sweep,
-    tasr_curve,
-)
+from advspeech.attacks.adaptive import DefendedRecognizer, EnhancedRecognizer
+from advspeech.attacks.budget_search import quietest_success_search
 from advspeech.attacks.runner import select_utterances
 from advspeech.core.io import read_audio, read_csv, write_csv
 from advspeech.core.seeding import stable_seed
 from advspeech.core.torchutil import resolve_device, set_threads
 from advspeech.defences import build_transform
+from advspeech.evaluation.quietest import quietest_success
 from advspeech.pipeline.runtime import rule_logging
 from advspeech.se.enhance import load_enhancer
 
@@ -34,16 +31,17 @@ with rule_logging(snakemake.log[0]) as log:
         read_csv(snakemake.input.clean, required=["utt_id", "clean_path", "n_samples"]),
         p.utterances,
     )
-    trials = adaptive_sweep(
+    trials = quietest_success_search(
         snakemake.wildcards.attack,
         victim,
         [read_audio(path)[0][0] for path in clean["clean_path"]],
         list(clean["utt_id"]),
         p.target,
-        p.budgets,
+        p.snr_range,
+        p.bisection_steps,
         p.settings,
         [stable_seed(p.seed, "adaptive", u) for u in clean["utt_id"]],
         device,
     )
     write_csv(snakemake.output[0], trials)
-    log.info("\n%s", tasr_curve(trials).to_string(index=False))
+    log.info("\n%s", quietest_success(trials).to_string(index=False))

@@ -27,7 +27,7 @@ with rule_logging(snakemake.log[0]) as log:
     defence_figure(table, p.attacks, snakemake.output.figure)
     adaptive = adaptive_table(sweeps, seed=p.seed)
     write_csv(snakemake.output.adaptive, adaptive)
-    adaptive_figure(adaptive, snakemake.output.adaptive_figure)
+    adaptive_figure(sweeps, snakemake.output.adaptive_figure)
     kinds = {d: k for d, k in p.kinds.items() if d in p.table}
     claims = defence_claims(kinds, trials, controls, sweeps, seed=p.seed)
     write_csv(snakemake.output.claims, claims)

@@ -14,6 +14,7 @@ with rule_logging(snakemake.log[0]) as log:
         words_per_minute=tuple(emb["words_per_minute"]),
         pitch=tuple(emb["pitch"]),
         pitch_range=tuple(emb["pitch_range"]),
+        test_salt=snakemake.params.test_salt,
     )
     speakers = synthesize_corpus(
         snakemake.output.corpus,

@@ -18,5 +18,6 @@ with rule_logging(snakemake.log[0]) as log:
         seed=snakemake.params.seed,
         babble_paths=babble,
         rms_dbfs=snakemake.params.rms_dbfs,
+        salts=snakemake.params.salts,
     )
     log.info("generated %d environments", len(snakemake.params.environments))

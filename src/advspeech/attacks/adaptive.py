@@ -9,29 +9,21 @@ as deployed: each utterance is enhanced alone, over its own length, by the same
 segment-wise overlap-add as the ``enhance`` rule (:func:`advspeech.se.enhance.overlap_add_enhance`),
 so an utterance's result never depends on its batch-mates or on padding.
 
-:func:`adaptive_sweep` runs an attack over a grid of SNR budgets, digitally (no room:
-the adaptive attacker feeds the defended recogniser directly), and records per example
-the perturbation SNR and whether the target was decoded exactly (TASR is the mean).
+:mod:`advspeech.attacks.budget_search` finds, per utterance, the quietest budget at which an
+attack through the composite still succeeds (Fig. 3's measure).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
 from advspeech.asr.model import greedy_decode, pad_batch
 from advspeech.asr.recognizer import Recognizer
-from advspeech.attacks import ATTACKS
-from advspeech.attacks.base import AttackJob
-from advspeech.core.dsp import snr_db
-from advspeech.core.io import unskipped
 from advspeech.core.seeding import stable_seed
 from advspeech.se.enhance import overlap_add_enhance
 
@@ -118,76 +110,3 @@ class EnhancedRecognizer(DefendedRecognizer):
             recognizer,
             device,
         )
-
-
-def adaptive_sweep(
-    attack: str,
-    recognizer: Recognizer,
-    waves: Sequence[np.ndarray],
-    utt_ids: Sequence[str],
-    target: str,
-    budgets: Sequence[float],
-    settings: dict,
-    seeds: Sequence[int],
-    device: torch.device,
-) -> pd.DataFrame:
-    """Attack every utterance at every SNR budget (dB; the l_inf bound of ``settings``
-    stays as well), digitally. One row per (budget, utterance):
-    ``snr_db_budget,utt_id,snr_db,success,queries,skipped``."""
-    entry = ATTACKS[attack]
-    base = entry.config(settings)
-    # no room: an impulse and no recording noise
-    identity_room = [np.array([1.0], dtype=np.float32)]
-    if hasattr(base, "ota"):
-        # one identity room is all there is to check: decoding it 16 times adds nothing
-        base = dataclasses.replace(
-            base,
-            check_rooms=1,
-            ota=dataclasses.replace(base.ota, rooms_per_step=1, noise_std=(0.0, 0.0)),
-        )
-    else:
-        base = dataclasses.replace(base, rooms_per_check=0, rooms_per_query=0)
-    rows = []
-    for budget in tqdm(budgets, desc=f"adaptive {attack} budgets"):
-        cfg = dataclasses.replace(base, snr_db=float(budget))
-        results = entry.run(AttackJob(recognizer, waves, target, identity_room, seeds, device), cfg)
-        for utt, wave, res in zip(utt_ids, waves, results, strict=True):
-            rows.append(
-                {
-                    "snr_db_budget": float(budget),
-                    "utt_id": utt,
-                    "snr_db": snr_db(wave, res.adversarial) if not res.skipped else float("nan"),
-                    "success": bool(res.success_digital),
-                    "queries": res.queries,
-                    "skipped": res.skipped,
-                }
-            )
-    return pd.DataFrame(rows, columns=ADAPTIVE_COLUMNS)
-
-
-ADAPTIVE_COLUMNS = ["snr_db_budget", "utt_id", "snr_db", "success", "queries", "skipped"]
-
-
-def tasr_curve(trials: pd.DataFrame) -> pd.DataFrame:
-    """Per budget: mean perturbation SNR and TASR (%) over the attacked utterances."""
-    return (
-        unskipped(trials)
-        .groupby("snr_db_budget", sort=True)
-        .agg(snr_db=("snr_db", "mean"), tasr=("success", "mean"), n=("success", "size"))
-        .assign(tasr=lambda d: 100.0 * d["tasr"])
-        .reset_index()
-    )
-
-
-def snr_at_full_success(curve: pd.DataFrame) -> tuple[float, float]:
-    """(SNR, TASR) at the quietest budget (highest SNR) whose TASR is 100 %, or at the
-    budget of maximal TASR if none reaches it (highest SNR among ties)."""
-    if curve.empty:
-        return float("nan"), float("nan")
-    full = curve[curve["tasr"] >= 100.0]
-    if not full.empty:
-        row = full.sort_values("snr_db_budget", ascending=False).iloc[0]
-    else:
-        best = curve[curve["tasr"] == curve["tasr"].max()]
-        row = best.sort_values("snr_db", ascending=False).iloc[0]
-    return float(row["snr_db"]), float(row["tasr"])

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EmbeddedCorpusConfig:
-    """Size and variety of the synthetic multi-speaker corpus (config ``corpus.embedded``)."""
+    """Size and variety of the synthetic multi-speaker corpus (config ``corpus.embedded``
+    and the top-level ``test_salt``)."""
 
     speakers: Mapping[str, int]  # split -> number of speakers
     utterances_per_speaker: Mapping[str, int]  # split -> utterances of each speaker
@@ -39,6 +40,10 @@ class EmbeddedCorpusConfig:
     variant_share: Mapping[str, float] = field(
         default_factory=lambda: {"train": 0.7, "dev": 0.1, "test": 0.12, "babble": 0.08}
     )
+    # the test split is a holdout drawn from this salt; "" draws the original test split.
+    # With a salt, the original test speakers (their voices and sentences) join dev and
+    # the test split gets voice variants no other split uses, new speakers and sentences
+    test_salt: str = ""
 
 
 def assign_speakers(
@@ -47,8 +52,40 @@ def assign_speakers(
     """Give every split its own disjoint group of voice variants and draw its speakers.
 
     A speaker is (accent, variant, rate, pitch, pitch range). Splitting by *variant*
-    (not only by speaker id) keeps test voices truly unseen in training.
+    (not only by speaker id) keeps test voices truly unseen in training. With a
+    ``test_salt`` the original split is drawn first; its test speakers join dev
+    unchanged, and the new test split takes the last variants of the train group (as
+    many as the original test group had), speakers drawn from the salt, and the speaker
+    ids after all others.
     """
+    groups = _variant_groups(cfg, seed, variants)
+    wanted = list(groups)
+    speakers: dict[str, list[tuple[int, VoiceSpec]]] = {}
+    next_id = 100
+    if cfg.test_salt and "test" in groups:
+        holdout = groups["train"][-len(groups["test"]) :]
+        groups["train"] = groups["train"][: -len(groups["test"])]
+    for split in wanted:
+        count = cfg.speakers[split]
+        if split == "test" and cfg.test_salt:  # the retired test split: now dev voices
+            retired = _draw_speakers(cfg, groups["test"], count, rng_for(seed, "speakers", "test"))
+            speakers["dev"] = speakers.get("dev", []) + _numbered(retired, next_id)
+            next_id += count
+            continue
+        drawn = _draw_speakers(cfg, groups[split], count, rng_for(seed, "speakers", split))
+        speakers[split] = _numbered(drawn, next_id)
+        next_id += count
+    if cfg.test_salt and "test" in groups:
+        srng = rng_for(seed, "speakers", "test", cfg.test_salt)
+        drawn = _draw_speakers(cfg, holdout, cfg.speakers["test"], srng)
+        speakers["test"] = _numbered(drawn, next_id)
+    return speakers
+
+
+def _variant_groups(
+    cfg: EmbeddedCorpusConfig, seed: int, variants: Sequence[str]
+) -> dict[str, list[str]]:
+    """Split -> its own voice variants: a seeded permutation cut by ``variant_share``."""
     usable = [v for v in variants if v not in set(cfg.exclude_variants)]
     rng = rng_for(seed, "variants")
     usable = [usable[i] for i in rng.permutation(len(usable))]
@@ -68,26 +105,42 @@ def assign_speakers(
                 f"corpus.embedded: not enough voice variants ({len(usable)}) to give split "
                 f"{split!r} its own; lower corpus.embedded.exclude_variants"
             )
-    speakers: dict[str, list[tuple[int, VoiceSpec]]] = {}
-    next_id = 100
-    for split in wanted:
-        srng = rng_for(seed, "speakers", split)
-        chosen = []
-        for k in range(cfg.speakers[split]):
-            variant = groups[split][k % len(groups[split])]
-            spec = VoiceSpec(
+    return groups
+
+
+def _draw_speakers(
+    cfg: EmbeddedCorpusConfig, group: Sequence[str], count: int, srng: np.random.Generator
+) -> list[VoiceSpec]:
+    """``count`` voices cycling over the variants of ``group``, each with an accent, a
+    rate and a pitch drawn from ``srng``."""
+    voices = []
+    for k in range(count):
+        voices.append(
+            VoiceSpec(
                 language=cfg.languages[int(srng.integers(len(cfg.languages)))],
-                variant=variant,
+                variant=group[k % len(group)],
                 words_per_minute=int(
                     srng.integers(cfg.words_per_minute[0], cfg.words_per_minute[1] + 1)
                 ),
                 pitch=int(srng.integers(cfg.pitch[0], cfg.pitch[1] + 1)),
                 pitch_range=int(srng.integers(cfg.pitch_range[0], cfg.pitch_range[1] + 1)),
             )
-            chosen.append((next_id, spec))
-            next_id += 1
-        speakers[split] = chosen
-    return speakers
+        )
+    return voices
+
+
+def _numbered(voices: Sequence[VoiceSpec], first_id: int) -> list[tuple[int, VoiceSpec]]:
+    return [(first_id + k, voice) for k, voice in enumerate(voices)]
+
+
+def _utterances(cfg: EmbeddedCorpusConfig, split: str, spk: int, speakers: Mapping) -> int:
+    """Utterances of speaker ``spk``: its split's count; a retired test speaker (now in
+    dev) keeps the test split's count."""
+    if split == "dev" and cfg.test_salt:
+        n_dev = cfg.speakers.get("dev", 0)
+        if spk not in {s for s, _ in speakers["dev"][:n_dev]}:
+            return cfg.utterances_per_speaker["test"]
+    return cfg.utterances_per_speaker[split]
 
 
 def synthesize_corpus(
@@ -108,13 +161,18 @@ def synthesize_corpus(
     speakers = assign_speakers(cfg, seed, available_variants())
     plan = []  # (folder, utt_id, text, voice, utterance seed)
     rows = []
-    for split, members in speakers.items():
+    used: set[str] = set()  # sentences of the splits before the test split
+    for split, members in sorted(speakers.items(), key=lambda item: item[0] == "test"):
         for spk, voice in members:
             chapter = 1
             folder = out_root / split / str(spk) / str(chapter)
             rng = rng_for(seed, "sentences", spk)
-            for n in range(cfg.utterances_per_speaker[split]):
-                text = make_sentence(rng, forbidden=tuple(forbidden_sentences))
+            # a holdout's test sentences are new; the others keep their streams
+            holdout = split == "test" and cfg.test_salt
+            forbidden = tuple(forbidden_sentences) + (tuple(used) if holdout else ())
+            for n in range(_utterances(cfg, split, spk, speakers)):
+                text = make_sentence(rng, forbidden=forbidden)
+                used.add(text)
                 utt_id = f"{spk}-{chapter}-{n:04d}"
                 plan.append((folder, utt_id, text, voice, stable_seed(seed, "tts", utt_id)))
             rows.append(

@@ -307,12 +307,16 @@ def synthesize_noise(
     seed: int,
     babble_paths: Mapping[str, Sequence[str]] | None = None,
     rms_dbfs: float = -30.0,
+    salts: Mapping[str, str] | None = None,
 ) -> None:
     """Write the embedded noises in the DEMAND layout: ``<out_root>/<ENV>/ch01.wav``.
 
     ``babble_paths`` maps a corpus split to its clean utterances, for the babble
-    environments (:data:`BABBLE_POOLS`) listed.
+    environments (:data:`BABBLE_POOLS`) listed. ``salts`` maps an environment to the salt
+    of its recording's random stream (the test environments take the test split's salt,
+    so a fresh holdout gets fresh recordings); unsalted ones keep their stream.
     """
+    salts = salts or {}
     out_root = Path(out_root)
     environments = list(environments)
     babble_paths = babble_paths or {}
@@ -335,7 +339,8 @@ def synthesize_noise(
         pools[pool] = [read_audio(p)[0][0] for p in paths]
     for env in tqdm(environments, desc="synthesise noise"):
         talkers = pools.get(BABBLE_POOLS.get(env, ""), [])
+        salt = (salts[env],) if salts.get(env) else ()
         audio = generate_environment(
-            env, rng_for(seed, "noise", env), seconds, talkers, rms_dbfs=rms_dbfs
+            env, rng_for(seed, "noise", env, *salt), seconds, talkers, rms_dbfs=rms_dbfs
         )
         write_audio(out_root / env / "ch01.wav", audio, SAMPLE_RATE)

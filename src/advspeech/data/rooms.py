@@ -4,7 +4,9 @@ Ranges follow Qin et al. (2019, cleverhans adversarial_asr): width 3-5 m, length
 height 2-4 m, random source and microphone positions, energy absorption 0.2 and image
 order up to 100. Each set draws from its own seed stream: train rooms augment the
 recognisers' training, attack rooms are used inside attacks (expectation over
-transformations), test rooms only to evaluate over-the-air success.
+transformations), test rooms only to evaluate over-the-air success, and shifted rooms
+(larger, more reverberant, source and microphone farther apart) only to evaluate it in
+rooms outside everything the attacker modelled.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ from advspeech import SAMPLE_RATE
 from advspeech.core.io import read_audio, write_audio
 from advspeech.core.seeding import rng_for
 
-RIR_SETS = ("train", "attack", "dev", "test")
+RIR_SETS = ("train", "attack", "dev", "test", "shifted")
 """The room sets, each from its own seed stream (see the module docstring); dev rooms
-are for tuning over-the-air settings, test rooms only for the final tables."""
+are for tuning over-the-air settings, test rooms only for the final tables, and the
+shifted rooms (sizes, absorption and distances outside the others' ranges) only for the
+twin of Table 4 over rooms the attacker never modelled."""
+
+
+def max_distance(ranges: RoomRanges) -> float:
+    """The largest source-microphone distance a room of ``ranges`` can place (m)."""
+    reach = [hi - 2 * ranges.wall_margin for _, hi in (ranges.width, ranges.length, ranges.height)]
+    return float(np.sqrt(np.sum(np.square(np.maximum(reach, 0.0)))))
 
 
 @dataclass(frozen=True)
@@ -110,16 +120,17 @@ def room_record(spec: RoomSpec, rir: np.ndarray) -> dict:
 
 
 def simulate_room_set(
-    rirset: str, count: int, ranges: RoomRanges, out_dir: str | Path, seed: int
+    rirset: str, count: int, ranges: RoomRanges, out_dir: str | Path, seed: int, salt: str = ""
 ) -> pd.DataFrame:
     """Simulate ``count`` rooms of one set, write ``<out_dir>/<room_id>.wav`` (float32)
     and return the manifest (dimensions, absorption, positions, measured RT60, path).
 
     Each set draws from its own seed stream (seed and the set name), so train and test
-    rooms are different rooms even with equal counts.
+    rooms are different rooms even with equal counts; a ``salt`` (the test holdout's)
+    draws the set anew.
     """
     out_dir = Path(out_dir)
-    rng = rng_for(seed, "rooms", rirset)
+    rng = rng_for(seed, "rooms", rirset, *((salt,) if salt else ()))
     rows = []
     for k in tqdm(range(count), desc=f"simulate {rirset} rooms"):
         spec = sample_room(rng, ranges, room_id=f"{rirset}{k:04d}")

@@ -1,4 +1,4 @@
-"""Scores: PESQ (wide-band), STOI, speech-based STI, the paper's SNR, WER/CER of one item
+"""Scores: PESQ (wide-band), STOI, speech-based STI, the paper's SNR, SI-SDR, WER/CER of one item
 (intervals over items: :mod:`advspeech.evaluation.statistics`).
 
 PESQ and STOI come from the reference packages (``pesq``, ``pystoi``). A pair PESQ
@@ -137,6 +137,22 @@ def snr(clean: np.ndarray, degraded: np.ndarray) -> Score:
     if not math.isfinite(value):
         return Score(float("nan"), "identical signals (infinite SNR)")
     return Score(value)
+
+
+def si_sdr(clean: np.ndarray, degraded: np.ndarray) -> Score:
+    """Scale-invariant SDR (Le Roux et al. 2019), dB: the degraded signal projected on
+    the clean one is the target, the rest the distortion; unlike the paper's SNR it does
+    not penalise a model for scaling speech down."""
+    x, y = (a.astype(np.float64) for a in _equal_length(clean, degraded))
+    energy = float(np.dot(x, x))
+    if energy == 0.0:
+        return Score(float("nan"), "silent reference")
+    target = (np.dot(y, x) / energy) * x
+    residual = y - target
+    err = float(np.dot(residual, residual))
+    if err == 0.0:
+        return Score(float("nan"), "identical signals (infinite SI-SDR)")
+    return Score(10.0 * math.log10(max(float(np.dot(target, target)), 1e-30) / err))
 
 
 def pesq_stoi_snr(

@@ -1,5 +1,5 @@
 """Per-utterance speech-quality scores of a system on a test set (rule ``score``):
-PESQ, STOI, STI and SNR of each output against its clean reference."""
+PESQ, STOI, STI, SNR and SI-SDR of each output against its clean reference."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import pandas as pd
 from tqdm import tqdm
 
 from advspeech.core.io import DataError, read_audio, read_csv
-from advspeech.evaluation.metrics import pesq_many, snr, sti, stoi
+from advspeech.evaluation.metrics import pesq_many, si_sdr, snr, sti, stoi
 
-SCORE_COLUMNS = ["utt_id", "item_id", "pesq", "stoi", "sti", "snr", "missing"]
+SCORE_COLUMNS = ["utt_id", "item_id", "pesq", "stoi", "sti", "snr", "si_sdr", "missing"]
 
 
 def score_system(
     manifest: str, degraded_column: str, clean_column: str = "clean_path", processes: int = 1
 ) -> pd.DataFrame:
-    """PESQ, STOI, STI and SNR of every item of a system's output manifest.
+    """PESQ, STOI, STI, SNR and SI-SDR of every item of a system's output manifest.
 
     Unscorable items keep NaN in that metric and the reason in ``missing``.
     """
@@ -39,11 +39,9 @@ def score_system(
         mininterval=10,
     ):
         s_stoi, s_sti, s_snr = stoi(clean, degraded), sti(clean, degraded), snr(clean, degraded)
-        reasons = [
-            f"{name}: {s.reason}"
-            for name, s in (("PESQ", p), ("STOI", s_stoi), ("STI", s_sti), ("SNR", s_snr))
-            if s.reason
-        ]
+        s_sisdr = si_sdr(clean, degraded)
+        named = (("PESQ", p), ("STOI", s_stoi), ("STI", s_sti), ("SNR", s_snr), ("SI-SDR", s_sisdr))
+        reasons = [f"{name}: {s.reason}" for name, s in named if s.reason]
         rows.append(
             {
                 "utt_id": utt,
@@ -52,6 +50,7 @@ def score_system(
                 "stoi": s_stoi.value,
                 "sti": s_sti.value,
                 "snr": s_snr.value,
+                "si_sdr": s_sisdr.value,
                 "missing": "; ".join(reasons),
             }
         )

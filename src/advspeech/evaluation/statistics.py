@@ -1,28 +1,74 @@
-"""Intervals and paired tests over scored items.
+"""Intervals and paired tests over scored items, at the level of the independent units.
 
-Trials of one utterance (its noises, SNRs, rooms) are correlated: resampling them as if
-independent makes intervals too narrow. Every interval here resamples utterances
-(clusters) with all their items, and a comparison of two systems on the same items
-bootstraps the per-utterance paired differences.
+The items of a table (an utterance's noises and SNRs, its room trials, its budgets) are
+nested: items within utterances, utterances within voices. Neither level is
+independent of the one above it, so every interval here is a hierarchical bootstrap:
+each replicate draws voices with replacement, then utterances with replacement within
+each drawn voice, and takes the (weighted) mean over all items of the drawn
+utterances. A claim about "speech" then holds over voices, not only over the sentences
+of the voices this run happened to draw. A comparison of two systems on the same items
+bootstraps the per-item paired differences the same way.
+
+Voices are read off utterance ids in the LibriSpeech layout (``<speaker>-<chapter>-<n>``,
+:func:`voice_of`); labels of another shape are their own voice (an utterance-level
+bootstrap). A cell whose values are all zero has no sampling variation to resample; it
+gets a one-sided 95 % upper bound instead, the rule of three over its voices
+(:func:`zero_upper_bound`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+_LIBRISPEECH_ID = re.compile(r"^(\d+)-\d+-\d+$")
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A mean with its bootstrap interval, the finite items it is over and their clusters."""
+    """A mean with its bootstrap interval, the finite items it is over, the utterances
+    (``clusters``) and voices they belong to, and the bootstrap replicates of the mean."""
 
     mean: float  # mean over the finite items
     low: float
     high: float
     n: int  # finite items
     clusters: int  # utterances they belong to
+    voices: int = 0  # voices the utterances belong to
+    replicates: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def p_at_most(self, threshold: float = 0.0) -> float:
+        """Bootstrap p-value of "the mean is above ``threshold``": the share of
+        replicates at or below it, (k + 1) / (B + 1); 1.0 without replicates."""
+        if self.replicates is None or not len(self.replicates):
+            return 1.0
+        k = int(np.sum(self.replicates <= threshold))
+        return (k + 1) / (len(self.replicates) + 1)
+
+    def p_at_least(self, threshold: float) -> float:
+        """Bootstrap p-value of "the mean is below ``threshold``"."""
+        if self.replicates is None or not len(self.replicates):
+            return 1.0
+        k = int(np.sum(self.replicates >= threshold))
+        return (k + 1) / (len(self.replicates) + 1)
+
+
+def voice_of(utt_id: object) -> str:
+    """The speaker of an utterance id in the LibriSpeech layout (``84-121123-0001`` ->
+    ``84``); any other label is its own voice."""
+    text = str(utt_id)
+    match = _LIBRISPEECH_ID.match(text)
+    return match.group(1) if match else text
+
+
+def zero_upper_bound(voices: int, scale: float = 1.0) -> float:
+    """One-sided 95 % upper bound of a rate observed as zero over ``voices`` independent
+    voices: the rule of three, 3 / voices (capped at ``scale``), times ``scale`` (100
+    for a percentage)."""
+    return scale * min(1.0, 3.0 / max(voices, 1))
 
 
 def cluster_bootstrap_ci(
@@ -32,30 +78,99 @@ def cluster_bootstrap_ci(
     level: float = 0.95,
     seed: int = 0,
     weights: Sequence[float] | None = None,
+    voices: Sequence[object] | None = None,
 ) -> Interval:
-    """(Weighted) mean of the finite ``values`` with a percentile cluster-bootstrap
-    interval: each replicate draws clusters (utterances) with replacement and takes the
-    mean over all items of the drawn clusters. ``clusters=None`` makes every item its own
-    cluster. ``weights`` (e.g. reference words, so that per-utterance WERs average to
-    the corpus WER) default to one per item."""
+    """(Weighted) mean of the finite ``values`` with a percentile hierarchical-bootstrap
+    interval: voices with replacement, then utterances (``clusters``) with replacement
+    within each drawn voice, the mean over all items of the drawn utterances.
+
+    Args:
+        values: one value per item (NaN items are left out and counted).
+        clusters: the utterance of each item; None makes every item its own utterance.
+        weights: per item (e.g. reference words, so per-utterance WERs average to the
+            corpus WER); one per item by default.
+        voices: the voice of each item; by default read off the utterance ids
+            (:func:`voice_of`).
+
+    Returns:
+        :class:`Interval` with the counts of items, utterances and voices and the
+        replicates of the mean.
+    """
     x = np.asarray(values, dtype=np.float64)
-    groups = np.arange(x.size) if clusters is None else np.asarray(clusters)
+    utts = np.arange(x.size) if clusters is None else np.asarray(clusters)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
-    if groups.shape != x.shape or w.shape != x.shape:
-        raise ValueError(f"{x.size} values, {groups.size} cluster labels, {w.size} weights")
+    if utts.shape != x.shape or w.shape != x.shape:
+        raise ValueError(f"{x.size} values, {utts.size} cluster labels, {w.size} weights")
+    if voices is None:
+        spk = utts if clusters is None else np.array([voice_of(u) for u in utts])
+    else:
+        spk = np.asarray(voices)
     keep = np.isfinite(x) & (w > 0)
-    x, groups, w = x[keep], groups[keep], w[keep]
+    x, utts, w, spk = x[keep], utts[keep], w[keep], spk[keep]
     if x.size == 0:
-        return Interval(float("nan"), float("nan"), float("nan"), 0, 0)
-    _, index = np.unique(groups, return_inverse=True)
+        return Interval(float("nan"), float("nan"), float("nan"), 0, 0, 0)
+    utt_keys, index = np.unique(utts, return_inverse=True)
     sums = np.bincount(index, weights=w * x)
     totals = np.bincount(index, weights=w)
+    # each utterance's voice (an utterance has one voice)
+    first = np.zeros(utt_keys.size, dtype=np.int64)
+    first[index[::-1]] = np.arange(index.size)[::-1]
+    voice_keys, utt_voice = np.unique(spk[first], return_inverse=True)
+    if voice_keys.size == utt_keys.size:  # every utterance its own voice: a plain
+        utt_voice = np.arange(utt_keys.size)  # cluster bootstrap, in utterance order
     rng = np.random.default_rng(seed)
-    draw = rng.integers(0, sums.size, size=(n_boot, sums.size))
-    means = sums[draw].sum(axis=1) / totals[draw].sum(axis=1)
+    num, den = _hierarchical_draws(sums, totals, utt_voice, voice_keys.size, n_boot, rng)
+    means = num / den
     lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
     mean = float(np.sum(w * x) / np.sum(w))
-    return Interval(mean, float(lo), float(hi), int(x.size), int(sums.size))
+    return Interval(
+        mean, float(lo), float(hi), int(x.size), int(utt_keys.size), int(voice_keys.size), means
+    )
+
+
+def _hierarchical_draws(
+    sums: np.ndarray,
+    totals: np.ndarray,
+    utt_voice: np.ndarray,
+    n_voices: int,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per replicate, the summed weighted values and weights of the drawn utterances:
+    ``n_voices`` voices with replacement, each drawn voice contributing as many
+    utterances, drawn with replacement from its own, as it has."""
+    drawn = rng.integers(0, n_voices, size=(n_boot, n_voices))
+    counts = (drawn[:, :, None] == np.arange(n_voices)[None, None, :]).sum(axis=1)
+    num = np.zeros(n_boot)
+    den = np.zeros(n_boot)
+    for v in range(n_voices):
+        members = np.flatnonzero(utt_voice == v)
+        times = counts[:, v]
+        if times.max() == 0:
+            continue
+        draw = members[rng.integers(0, members.size, size=(n_boot, times.max() * members.size))]
+        used = np.arange(draw.shape[1])[None, :] < (times * members.size)[:, None]
+        num += np.where(used, sums[draw], 0.0).sum(axis=1)
+        den += np.where(used, totals[draw], 0.0).sum(axis=1)
+    return num, den
+
+
+def rate_ci(
+    successes: Sequence[float],
+    clusters: Sequence[object],
+    scale: float = 100.0,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """A success rate (RoSA, TASR) in ``scale`` units (percent by default) with its
+    hierarchical-bootstrap interval; a rate observed as zero reports [0, rule of three
+    over its voices] (:func:`zero_upper_bound`) instead of [0, 0]."""
+    values = scale * np.asarray(successes, dtype=np.float64)
+    ci = cluster_bootstrap_ci(values, clusters, n_boot=n_boot, seed=seed)
+    if ci.n and ci.mean == 0.0:
+        return Interval(0.0, 0.0, zero_upper_bound(ci.voices, scale), ci.n, ci.clusters,
+                        ci.voices, ci.replicates)  # fmt: skip
+    return ci
 
 
 def bootstrap_ci(
@@ -76,10 +191,25 @@ def paired_difference_ci(
     seed: int = 0,
 ) -> Interval:
     """Mean of a - b over items scored by both systems (the same item at the same
-    position), with a cluster-bootstrap interval over utterances: a paired test whose
-    verdict "a > b" is ``low > 0``."""
+    position), with a hierarchical-bootstrap interval over voices and utterances: a
+    paired test whose verdict "a > b" is ``low > 0`` (``p_at_most(0)`` its p-value)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"paired values differ in shape: {a.shape} vs {b.shape}")
     return cluster_bootstrap_ci(a - b, clusters, n_boot, level, seed)
+
+
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (NaN stays NaN): the k-th
+    smallest of m is multiplied by m - k + 1, made monotone, capped at 1."""
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    if finite.size == 0:
+        return out
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = order.size
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adjusted, 1.0)
+    return out

@@ -54,8 +54,45 @@ def _check_ranges(cfg: dict) -> None:
             raise ConfigError(f"config key rirs.{key}: need 0 < min <= max, got [{lo}, {hi}]")
     if cfg["rirs"]["absorption"][1] > 1:
         raise ConfigError("config key rirs.absorption: energy absorption must be <= 1")
+    _check_shifted_rooms(cfg["rirs"])
     if cfg["data"]["min_seconds"] >= cfg["data"]["max_seconds"]:
         raise ConfigError("config keys data.min_seconds must be below data.max_seconds")
+
+
+def _check_shifted_rooms(rirs: dict) -> None:
+    """The shifted test rooms lie outside every range of the other room sets."""
+    from advspeech.data.rooms import RoomRanges, max_distance
+
+    shifted = rirs["shifted"]
+    for key in ("width", "length", "height", "absorption"):
+        (lo, hi), (slo, shi) = rirs[key], shifted[key]
+        if slo > shi or not (slo > hi or shi < lo):
+            raise ConfigError(
+                f"config key rirs.shifted.{key}: [{slo}, {shi}] must lie outside rirs.{key} "
+                f"[{lo}, {hi}] (rooms the attacker never modelled)"
+            )
+    ranges = RoomRanges(
+        width=tuple(rirs["width"]),
+        length=tuple(rirs["length"]),
+        height=tuple(rirs["height"]),
+        wall_margin=rirs["wall_margin"],
+    )
+    if shifted["min_distance"] <= max_distance(ranges):
+        raise ConfigError(
+            f"config key rirs.shifted.min_distance: {shifted['min_distance']} m must exceed "
+            f"the largest distance the other rooms allow ({max_distance(ranges):.2f} m)"
+        )
+
+
+def room_ranges(rirs: dict, rirset: str) -> dict:
+    """The sampling ranges of room set ``rirset`` (``rirs.shifted`` over ``rirs`` for the
+    shifted set), as the keyword arguments of :class:`advspeech.data.rooms.RoomRanges`."""
+    keys = ("width", "length", "height", "absorption", "max_order", "max_seconds")
+    ranges = {k: rirs[k] for k in keys} | {
+        "wall_margin": rirs["wall_margin"],
+        "min_distance": rirs["min_distance"],
+    }
+    return ranges | (rirs["shifted"] if rirset == "shifted" else {})
 
 
 def _check_se_losses(cfg: dict) -> None:

@@ -3,7 +3,7 @@ row per (attack, defence, SNR budget) from the budget sweep's over-the-air trial
 its figure), and examples that show and play what a budget means.
 
 RoSA is the share of room trials decoded exactly as the target, with a cluster-bootstrap
-interval over utterances (each utterance carries all its room trials); the measured SNR
+interval over voices, then utterances (each utterance carries all its room trials); the measured SNR
 is the mean over the attacked utterances of their files' SNR against the clean input.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from advspeech.core.dsp import snr_db
 from advspeech.core.io import DataError, atomic_path, read_audio
-from advspeech.evaluation.statistics import cluster_bootstrap_ci
+from advspeech.evaluation.statistics import rate_ci
 
 BUDGET_COLUMNS = [
     "attack",
@@ -31,6 +31,7 @@ BUDGET_COLUMNS = [
     "rosa_high",
     "wer",
     "n_utterances",
+    "n_voices",
 ]
 
 
@@ -55,11 +56,8 @@ def budget_table(
         manifest = pd.read_csv(cell.manifest, keep_default_na=False)
         attacked = manifest[manifest["skipped"].astype(str) == ""]
         trials = pd.read_csv(cell.trials, keep_default_na=False)
-        rosa = cluster_bootstrap_ci(
-            100.0 * trials["success"].astype(float).to_numpy(),
-            trials["utt_id"],
-            n_boot=n_boot,
-            seed=seed,
+        rosa = rate_ci(
+            trials["success"].astype(float).to_numpy(), trials["utt_id"], n_boot=n_boot, seed=seed
         )
         rows.append(
             {
@@ -73,6 +71,7 @@ def budget_table(
                 "rosa_high": rosa.high,
                 "wer": float(trials["wer"].astype(float).mean()),
                 "n_utterances": rosa.clusters,
+                "n_voices": rosa.voices,
             }
         )
     return pd.DataFrame(rows, columns=BUDGET_COLUMNS)
@@ -107,7 +106,9 @@ def budget_figure(table: pd.DataFrame, path: str | Path) -> None:
         ax.set_ylim(-5, 105)
         ax.grid(alpha=0.3)
         ax.legend(title="defence", fontsize=8)
-    fig.suptitle("Over-the-air success against the perturbation budget (95 % CI over utterances)")
+    fig.suptitle(
+        "Over-the-air success against the perturbation budget (95 % CI over voices, then utterances)"
+    )
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")

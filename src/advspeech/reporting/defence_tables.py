@@ -5,8 +5,8 @@ benign cost and what it does to speech, and each under the adaptive attacker.
 - :func:`defence_table`: one row per defence: RoSA and WER of every attack over the
   held-out test rooms (Table 4's protocol, against ``ds``), clean and noisy test WER
   through the defence (the benign cost), PESQ/STOI of defended clean and noisy speech
-  against the clean reference, with utterance-level 95 % intervals.
-- :func:`adaptive_table`: TASR per SNR budget of the adaptive grad attacker through each
+  against the clean reference, with 95 % intervals over voices, then utterances.
+- :func:`adaptive_table`: how quiet the adaptive grad attacker can be through each
   defence (BPDA for MP3 and quantisation, EOT for the randomised one).
 The claims that compare them are :mod:`advspeech.evaluation.claims.defences`.
 """
@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advspeech.core.io import atomic_path, unskipped
-from advspeech.evaluation.statistics import cluster_bootstrap_ci
+from advspeech.core.io import atomic_path
+from advspeech.evaluation.quietest import quietest_full_success, quietest_success, tasr_curve
+from advspeech.evaluation.statistics import cluster_bootstrap_ci, rate_ci
 
 
 def _interval(values: pd.Series, utts: pd.Series, seed: int, weights=None) -> tuple:
@@ -46,7 +47,8 @@ def defence_table(
         row: dict = {"defence": defence, "kind": kinds[defence]}
         for attack in attacks:
             t = trials[(attack, defence)]
-            rosa = _interval(100.0 * t["success"].astype(float), t["utt_id"], seed)
+            ci = rate_ci(t["success"].astype(float), t["utt_id"], seed=seed)
+            rosa = (ci.mean, ci.low, ci.high)
             row |= dict(
                 zip(
                     [f"{attack}_rosa", f"{attack}_rosa_low", f"{attack}_rosa_high"],
@@ -74,23 +76,29 @@ def defence_table(
 
 
 def adaptive_table(sweeps: Mapping[str, pd.DataFrame], seed: int = 0) -> pd.DataFrame:
-    """Per defence and SNR budget: mean perturbation SNR and TASR (%) of the adaptive
-    attacker, with an interval over utterances."""
+    """Per defence: how quiet the adaptive attacker can be through it. The mean over
+    utterances of the quietest successful SNR budget (dB; censored at the search's
+    ceiling and one step below its floor) with a 95 % interval over voices, then
+    utterances; the quietest budget at which every utterance succeeds; how many never
+    succeeded and how many succeeded at the ceiling."""
     rows = []
     for defence, frame in sweeps.items():
-        for budget, group in unskipped(frame).groupby("snr_db_budget", sort=True):
-            tasr = _interval(100.0 * group["success"].astype(float), group["utt_id"], seed)
-            rows.append(
-                {
-                    "defence": defence,
-                    "snr_db_budget": float(budget),
-                    "snr_db": float(group["snr_db"].mean()),
-                    "tasr": tasr[0],
-                    "tasr_low": tasr[1],
-                    "tasr_high": tasr[2],
-                    "n_utterances": int(group["utt_id"].nunique()),
-                }
-            )
+        quietest = quietest_success(frame)
+        ci = cluster_bootstrap_ci(quietest["quietest_db"].to_numpy(float), quietest["utt_id"],
+                                  seed=seed)  # fmt: skip
+        rows.append(
+            {
+                "defence": defence,
+                "quietest_db": ci.mean,
+                "quietest_low": ci.low,
+                "quietest_high": ci.high,
+                "full_success_db": quietest_full_success(frame),
+                "never": int((quietest["censored"] == "below").sum()),
+                "at_ceiling": int((quietest["censored"] == "above").sum()),
+                "n_utterances": ci.clusters,
+                "n_voices": ci.voices,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -109,7 +117,7 @@ def defence_markdown(table: pd.DataFrame, attacks: Sequence[str]) -> str:
         "",
         "RoSA: over-the-air success against ds in the held-out test rooms (Table 4's "
         "protocol); WER: corpus WER of ds through the defence; PESQ/STOI against the "
-        "clean reference. Intervals: 95 %, bootstrap over utterances.",
+        "clean reference. Intervals: 95 %, bootstrap over voices, then utterances.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -146,19 +154,20 @@ def defence_figure(table: pd.DataFrame, attacks: Sequence[str], path: str | Path
     plt.close(fig)
 
 
-def adaptive_figure(table: pd.DataFrame, path: str | Path) -> None:
-    """TASR of the adaptive grad attacker against the SNR budget, one line per defence."""
+def adaptive_figure(sweeps: Mapping[str, pd.DataFrame], path: str | Path) -> None:
+    """TASR of the adaptive grad attacker against the SNR budget (the share of utterances
+    whose quietest success is at least that quiet), one line per defence."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
-    for defence, group in table.groupby("defence", sort=False):
-        ax.plot(group["snr_db_budget"], group["tasr"], marker="o", label=defence)
+    for defence, frame in sweeps.items():
+        curve = tasr_curve(frame)
+        ax.step(curve["snr_db_budget"], curve["tasr"], where="post", label=defence)
     ax.set_xlabel("SNR budget (dB; higher = quieter perturbation)")
     ax.set_ylabel("adaptive TASR (%)")
-    ax.invert_xaxis()
     ax.set_title("Adaptive grad attacker through each defence")
     ax.legend(fontsize=7)
     with atomic_path(path) as tmp:

@@ -116,7 +116,14 @@ def quality_tables(adversarial_testset: str) -> dict[str, dict]:
     return {t: {"title": QUALITY_TITLES[t], "systems": systems[t]} for t in QUALITY_TITLES}
 
 
-QUALITY_METRICS = ("PESQ", "STI", "STOI", "SNR")
+QUALITY_METRICS = ("PESQ", "STI", "STOI", "SNR", "SI-SDR")
+"""Rows of Tables 1-3; SI-SDR is beyond the paper (scale-invariant, unlike its SNR)."""
+
+
+def metric_column(metric: str) -> str:
+    """The per-item score column of a table metric (``SI-SDR`` -> ``si_sdr``)."""
+    return metric.lower().replace("-", "_")
+
 
 TABLE4_TITLE = "Table 4: over-the-air attack success (RoSA) and WER"
 TABLE4_ATTACKS = {ATTACK_LABELS[a]: a for a in ATTACK_NAMES}

@@ -1,4 +1,4 @@
-"""The paper's tables from per-item results, with utterance-level 95 % intervals:
+"""The paper's tables from per-item results, with 95 % intervals over voices, then utterances:
 speech quality (Tables 1-3), over-the-air robustness (Table 4), benign controls.
 
 Tables are written in three shapes (tools read them, keep them exact):
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from advspeech.core.io import DataError
-from advspeech.evaluation.statistics import cluster_bootstrap_ci
-from advspeech.reporting.paper import QUALITY_METRICS, TABLE4_ROWS
+from advspeech.evaluation.statistics import cluster_bootstrap_ci, rate_ci
+from advspeech.reporting.paper import QUALITY_METRICS, TABLE4_ROWS, metric_column
 
 
 def quality_table(
@@ -33,7 +33,7 @@ def quality_table(
     for label, path in score_files.items():
         scores = pd.read_csv(path)
         for metric in QUALITY_METRICS:
-            values = scores[metric.lower()].to_numpy(dtype=float)
+            values = scores[metric_column(metric)].to_numpy(dtype=float)
             ci = cluster_bootstrap_ci(values, scores["utt_id"], n_boot=n_boot, seed=seed)
             long_rows.append(
                 {
@@ -45,6 +45,7 @@ def quality_table(
                     "n": ci.n,
                     "n_missing": int(len(values) - ci.n),
                     "n_utterances": ci.clusters,
+                    "n_voices": ci.voices,
                 }
             )
     long = pd.DataFrame(long_rows)
@@ -71,7 +72,11 @@ def markdown_table(long: pd.DataFrame, systems: Sequence[str], title: str, note:
     lines.append(
         "| n | " + " | ".join(n_cell(long[long["system"] == system]) for system in systems) + " |"
     )
-    lines += ["", "Cells: mean [95 % CI, bootstrap over utterances]. " + note]
+    lines += [
+        "",
+        "Cells: mean [95 % CI, bootstrap over voices, then utterances; a zero rate: one-sided bound]. "
+        + note,
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -108,11 +113,13 @@ def robustness_table(
     long_rows = []
     for (attack, victim, defence), path in trial_files.items():
         trials = pd.read_csv(path)
-        for measure, values in (
-            ("RoSA", 100.0 * trials["success"].astype(float)),
-            ("WER", trials["wer"].astype(float)),
-        ):
-            ci = cluster_bootstrap_ci(values.to_numpy(), trials["utt_id"], n_boot=n_boot, seed=seed)
+        for measure in ("RoSA", "WER"):
+            if measure == "RoSA":  # a cell without success reports a one-sided bound
+                ci = rate_ci(trials["success"].astype(float), trials["utt_id"], n_boot=n_boot,
+                             seed=seed)  # fmt: skip
+            else:
+                values = trials["wer"].astype(float).to_numpy()
+                ci = cluster_bootstrap_ci(values, trials["utt_id"], n_boot=n_boot, seed=seed)
             long_rows.append(
                 {
                     "attack": attack,
@@ -123,6 +130,7 @@ def robustness_table(
                     "ci_high": ci.high,
                     "n": ci.n,
                     "n_utterances": ci.clusters,
+                    "n_voices": ci.voices,
                 }
             )
     long = pd.DataFrame(long_rows)
@@ -157,21 +165,33 @@ def robustness_markdown(long: pd.DataFrame, defences: Sequence[str], title: str)
             f"n = {n} over-the-air trials of at least {utts} utterances per cell",
             "",
         ]
-    lines.append("Cells: percent, mean [95 % CI, bootstrap over utterances].")
+    lines.append(
+        "Cells: percent, mean [95 % CI, bootstrap over voices, then utterances; a zero rate: one-sided bound]."
+    )
     return "\n".join(lines) + "\n"
 
 
 # --- figures -----------------------------------------------------------------------------------
 
 
-CONTROLS_COLUMNS = ["asr", "defence", "testset", "wer", "ci_low", "ci_high", "n", "n_utterances"]
+CONTROLS_COLUMNS = [
+    "asr",
+    "defence",
+    "testset",
+    "wer",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_utterances",
+    "n_voices",
+]
 
 
 def benign_controls_table(
     items: Mapping[tuple[str, str, str], pd.DataFrame], n_boot: int = 2000, seed: int = 0
 ) -> pd.DataFrame:
     """Corpus WER (%) per (asr, defence, testset) from per-item WERs
-    (``utt_id,words,wer``), with an interval from a bootstrap over utterances."""
+    (``utt_id,words,wer``), with an interval from a bootstrap over voices, then utterances."""
     rows = []
     for (asr, defence, testset), frame in items.items():
         ci = cluster_bootstrap_ci(
@@ -191,6 +211,7 @@ def benign_controls_table(
                 "ci_high": ci.high,
                 "n": ci.n,
                 "n_utterances": ci.clusters,
+                "n_voices": ci.voices,
             }
         )
     return pd.DataFrame(rows, columns=CONTROLS_COLUMNS)
@@ -214,7 +235,7 @@ def controls_markdown(table: pd.DataFrame) -> str:
     n = table.groupby("testset")["n"].max().to_dict()
     lines += [
         "",
-        "Cells: corpus WER, [95 % CI, bootstrap over utterances]; items: "
+        "Cells: corpus WER, [95 % CI, bootstrap over voices, then utterances; a zero rate: one-sided bound]; items: "
         + ", ".join(f"{t} {k}" for t, k in n.items())
         + ".",
     ]

@@ -6,8 +6,8 @@ paired test every claim is made of and the table the claims are collected in.
 
 A claim compares systems on the *same* items (mixtures, adversarial examples, room
 trials), so each comparison "a > b" is a paired test: the mean of the per-item
-differences a - b with a cluster-bootstrap 95 % interval over utterances (an
-utterance's noises, SNRs and rooms are resampled together), and it holds when that
+differences a - b with a 95 % hierarchical-bootstrap interval over voices, then utterances
+(an utterance's noises, SNRs and rooms are resampled together), and it holds when that
 interval lies above 0. Overlapping marginal intervals decide nothing. A claim over
 several comparisons holds when every one does. Output columns:
 ``claim_id,artifact,claim,paper_value,our_value,holds``; ``our_value`` gives each

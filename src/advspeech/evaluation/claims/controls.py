@@ -18,15 +18,14 @@ def control_claims(
     for (asr, defence, testset), frame in sorted(controls.items()):
         if defence == "none" or asr != "ds" or testset != "clean":
             continue
-        diff = compare(
-            frame, controls[(asr, "none", testset)], "wer", SCORE_KEYS, f"{defence} - none", seed
-        )
+        none = controls[(asr, "none", testset)]
+        label = f"{defence} - none"
+        diff = compare(frame, none, "wer", SCORE_KEYS, label, seed, margin=CLEAN_WER_MARGIN)
         claims.add(
             f"C-{defence}-CLEAN-WER",
             "controls",
             f"{defence} keeps the clean test WER of {asr} within {CLEAN_WER_MARGIN:g} points "
-            "of no defence (upper interval end below the margin)",
+            "of no defence (non-inferiority: the paired increase is below the margin)",
             "not reported",
             [diff],
-            holds=diff.within_margin,
         )

@@ -14,6 +14,7 @@ from advspeech.reporting.paper import (
     PAPER,
     QUALITY_METRICS,
     SE_LABELS,
+    metric_column,
 )
 
 Quality = Mapping[str, Mapping[str, pd.DataFrame]]  # table -> column label -> items
@@ -34,7 +35,7 @@ def quality_claims(claims: Claims, quality: Quality, seed: int) -> None:
         paper = _paper_quality(table, reference, systems, metric)
         claims.add(claim_id, table, text, paper, comparisons)
 
-    for metric in QUALITY_METRICS:
+    for metric in (m for m in QUALITY_METRICS if m in PAPER["table1"][NOISY_INPUT]):
         text = f"every SE model raises {metric} over the noisy input ({NOISY_INPUT})"
         claim(f"T1-{metric}", "table1", text, NOISY_INPUT, se1, metric)
     text = "both U-Nets score higher PESQ than the DNN on noisy speech"
@@ -63,7 +64,7 @@ def _table3_claims(claims: Claims, quality: Quality, seed: int) -> None:
                 compare(
                     quality["table3"][t],
                     quality["table2"][n],
-                    metric.lower(),
+                    metric_column(metric),
                     SCORE_KEYS,
                     f"{t} - {n}",
                     seed,
@@ -82,9 +83,11 @@ def _table3_claims(claims: Claims, quality: Quality, seed: int) -> None:
 
 def _quality(quality: Quality, table: str, a: str, b: str, metric: str, seed: int) -> Comparison:
     t = quality[table]
-    return compare(t[a], t[b], metric.lower(), SCORE_KEYS, f"{a} - {b}", seed)
+    return compare(t[a], t[b], metric_column(metric), SCORE_KEYS, f"{a} - {b}", seed)
 
 
 def _paper_quality(table: str, base: str, systems: list[str], metric: str) -> str:
     p = PAPER[table]
+    if metric not in p[base]:
+        return "not reported"
     return f"{base} {p[base][metric]:.2f}; " + "; ".join(f"{s} {p[s][metric]:.2f}" for s in systems)
