@@ -145,6 +145,7 @@ def main() -> None:
         trials = evaluate_over_the_air(
             recognizer, manifest, held_out, ota["rooms"], ota["noise_std"], config["seed"], device
         )
+        trials.to_csv(out_dir / f"{step}" / "trials.csv", index=False)  # to pair variants
         rosa = cluster_bootstrap_ci(100.0 * trials["success"].astype(float), trials["utt_id"])
         rows.append(
             {

@@ -4,8 +4,10 @@ training data wiring, and a Table-4-only build that runs nothing else."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -351,3 +353,45 @@ def test_defences_table_adaptive_sweeps_and_claims(smoke_run):
     assert claims["holds"].dtype == bool
     for png in ("fig_defences.png", "fig_adaptive_defences.png"):
         assert (smoke_run / "results" / png).stat().st_size > 10_000
+
+
+def test_attack_cost_bench_prints_both_attacks_and_their_ratio_on_dev(smoke_run, tmp_path):
+    """bench/attack_cost.py on a tiny setting: both rows, the ratio, dev only."""
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, str(root / "bench/attack_cost.py"), "--workdir", str(smoke_run)]
+    refused = subprocess.run([*cmd, "--split", "test"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "not 'test'" in refused.stderr
+    out = tmp_path / "cost"
+    _write_smoke_config(tmp_path / "config.yaml")
+    run = subprocess.run(
+        [*cmd, "--utterances", "2", "--reference-steps", "5", "--rooms", "2", "--threads", "1",
+         "--configfile", str(tmp_path / "config.yaml"), "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(root / "src")},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    table = pd.read_csv(out / "attack_cost.csv")
+    assert table["method"].str.startswith(("reference", "grad")).tolist() == [True, True]
+    assert table["rosa"].between(0, 100).all() and (table["cpu_s"] > 0).all()
+    assert (table["rosa_low"] <= table["rosa"]).all() and (
+        table["rosa"] <= table["rosa_high"]
+    ).all()
+    assert "cost per successful trial, reference / ours" in run.stdout
+
+
+def _write_smoke_config(path: Path) -> None:
+    """config.yaml with the smoke overrides merged in (the bench reads one config file)."""
+
+    def merge(base: dict, extra: dict) -> dict:
+        for key, value in extra.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                merge(base[key], value)
+            else:
+                base[key] = value
+        return base
+
+    root = Path(__file__).resolve().parents[1]
+    config = merge(
+        yaml.safe_load((root / "config.yaml").read_text()), yaml.safe_load(SMOKE.read_text())
+    )
+    path.write_text(yaml.safe_dump(config))
