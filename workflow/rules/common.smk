@@ -36,6 +36,7 @@ from advspeech.data import MIX_SPLITS, SPLITS
 from advspeech.data.noise import BABBLE_POOLS
 from advspeech.data.rooms import RIR_SETS
 from advspeech.core.registry import REGISTRY_ENV
+from advspeech.evaluation.quietest import search_step_db
 from advspeech.pipeline.code_deps import library_files, registry_files
 from advspeech.pipeline.runtime import local_gpu_per_job
 from advspeech.se import SE_MODELS as SE_REGISTRY
@@ -333,7 +334,13 @@ def table4_title(wildcards):
     return "Table 4: over-the-air attack success (RoSA) and WER"
 
 
-# Fig. 3: the adaptive attacker without and with the defence.
+# Fig. 3: the adaptive attacker without and with the defence; the resolution of its
+# budget search (an utterance that never succeeds counts one step below the floor)
+ADAPTIVE_STEP_DB = search_step_db(
+    config["attacks"]["adaptive"]["snr_range"],
+    config["attacks"]["adaptive"]["bisection_steps"],
+)
+
 ADAPTIVE_DEFENCES = ["none", config["attacks"]["adaptive"]["se"]]
 
 

@@ -74,5 +74,6 @@ rule defences:
         },
         attacks=ATTACK_NAMES,
         seed=config["seed"],
+        adaptive_step_db=ADAPTIVE_STEP_DB,
     script:
         "../scripts/defences.py"

@@ -113,6 +113,7 @@ rule fig3:
             for defence in ADAPTIVE_DEFENCES
         ],
         title="Fig. 3: adaptive attacks without and with the enhancement front end",
+        step_db=ADAPTIVE_STEP_DB,
     script:
         "../scripts/fig3.py"
 
@@ -132,5 +133,6 @@ rule claims:
     params:
         sources={key: labels for key, (_, labels) in claims_sources().items()},
         seed=config["seed"],
+        adaptive_step_db=ADAPTIVE_STEP_DB,
     script:
         "../scripts/claims.py"

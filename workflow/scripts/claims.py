@@ -19,6 +19,7 @@ with rule_logging(snakemake.log[0]) as log:
         groups["adaptive"],
         groups["controls"],
         seed=snakemake.params.seed,
+        adaptive_step_db=snakemake.params.adaptive_step_db,
     )
     write_csv(snakemake.output[0], claims)
     log.info(

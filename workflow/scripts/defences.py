@@ -25,10 +25,12 @@ with rule_logging(snakemake.log[0]) as log:
     write_csv(snakemake.output.table, table)
     write_text(snakemake.output.markdown, defence_markdown(table, p.attacks))
     defence_figure(table, p.attacks, snakemake.output.figure)
-    adaptive = adaptive_table(sweeps, seed=p.seed)
+    adaptive = adaptive_table(sweeps, seed=p.seed, step_db=p.adaptive_step_db)
     write_csv(snakemake.output.adaptive, adaptive)
     adaptive_figure(sweeps, snakemake.output.adaptive_figure)
     kinds = {d: k for d, k in p.kinds.items() if d in p.table}
-    claims = defence_claims(kinds, trials, controls, sweeps, seed=p.seed)
+    claims = defence_claims(
+        kinds, trials, controls, sweeps, seed=p.seed, step_db=p.adaptive_step_db
+    )
     write_csv(snakemake.output.claims, claims)
     log.info("\n%s\n%s", defence_markdown(table, p.attacks), claims.to_string(index=False))

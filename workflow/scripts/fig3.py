@@ -14,12 +14,12 @@ with rule_logging(snakemake.log[0]) as log:
         attack, defence = key.split("__")
         trials = pd.read_csv(snakemake.input[key], keep_default_na=False)
         curves.append(tasr_curve(trials).assign(attack=attack, defence=defence))
-        quietest = quietest_success(trials)
+        quietest = quietest_success(trials, snakemake.params.step_db)
         marks.append(
             {
                 "attack": attack,
                 "defence": defence,
-                "snr_db_full_success": quietest_full_success(trials),
+                "snr_db_full_success": quietest_full_success(trials, snakemake.params.step_db),
                 "median_quietest_db": float(quietest["quietest_db"].median()),
                 "censored_above": int((quietest["censored"] == "above").sum()),
                 "never": int((quietest["censored"] == "below").sum()),

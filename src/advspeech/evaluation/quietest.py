@@ -20,16 +20,22 @@ ADAPTIVE_COLUMNS = ["snr_db_budget", "utt_id", "snr_db", "success", "queries", "
 the example, whether the target was decoded exactly, the queries, a skip reason."""
 
 
-def quietest_success(trials: pd.DataFrame) -> pd.DataFrame:
+def quietest_success(trials: pd.DataFrame, step_db: float | None = None) -> pd.DataFrame:
     """Per attacked utterance: ``quietest_db``, the highest budget at which the attack
     succeeded, and ``censored`` (``above``: it succeeded at the ceiling; ``below``: it
-    never succeeded, counted one bisection step below the floor; ``""`` otherwise)."""
+    never succeeded, counted one bisection step, ``step_db``, below the floor; ``""``
+    otherwise). ``step_db`` is the search's resolution, (ceiling - floor) / 2^steps
+    (:func:`search_step_db`); None reads the finest step off the attempts."""
     tried = unskipped(trials)
     if tried.empty:
         return pd.DataFrame(columns=["utt_id", "quietest_db", "censored"])
     ceiling, floor = tried["snr_db_budget"].max(), tried["snr_db_budget"].min()
     budgets = np.sort(tried["snr_db_budget"].unique())
-    step = float(np.min(np.diff(budgets))) if budgets.size > 1 else 0.0
+    step = (
+        step_db
+        if step_db is not None
+        else (float(np.min(np.diff(budgets))) if budgets.size > 1 else 0.0)
+    )
     rows = []
     for utt, group in tried.groupby("utt_id", sort=True):
         wins = group.loc[group["success"].astype(bool), "snr_db_budget"]
@@ -40,6 +46,11 @@ def quietest_success(trials: pd.DataFrame) -> pd.DataFrame:
             censored = "above" if best >= ceiling else ""
             rows.append({"utt_id": utt, "quietest_db": best, "censored": censored})
     return pd.DataFrame(rows)
+
+
+def search_step_db(snr_range: tuple[float, float], steps: int) -> float:
+    """The resolution of a bisection of ``steps`` halvings over ``snr_range`` (dB)."""
+    return (float(snr_range[1]) - float(snr_range[0])) / 2**steps
 
 
 def tasr_curve(trials: pd.DataFrame, points: int = 21) -> pd.DataFrame:
@@ -60,8 +71,9 @@ def tasr_curve(trials: pd.DataFrame, points: int = 21) -> pd.DataFrame:
     )
 
 
-def quietest_full_success(trials: pd.DataFrame) -> float:
+def quietest_full_success(trials: pd.DataFrame, step_db: float | None = None) -> float:
     """The quietest budget at which every attacked utterance succeeds (dB): the lowest
-    per-utterance quietest success (NaN without attempts)."""
-    quietest = quietest_success(trials)
+    per-utterance quietest success (NaN without attempts; below the floor when one
+    never succeeds)."""
+    quietest = quietest_success(trials, step_db)
     return float(quietest["quietest_db"].min()) if not quietest.empty else float("nan")

@@ -75,7 +75,9 @@ def defence_table(
     return pd.DataFrame(rows)
 
 
-def adaptive_table(sweeps: Mapping[str, pd.DataFrame], seed: int = 0) -> pd.DataFrame:
+def adaptive_table(
+    sweeps: Mapping[str, pd.DataFrame], seed: int = 0, step_db: float | None = None
+) -> pd.DataFrame:
     """Per defence: how quiet the adaptive attacker can be through it. The mean over
     utterances of the quietest successful SNR budget (dB; censored at the search's
     ceiling and one step below its floor) with a 95 % interval over voices, then
@@ -83,7 +85,7 @@ def adaptive_table(sweeps: Mapping[str, pd.DataFrame], seed: int = 0) -> pd.Data
     succeeded and how many succeeded at the ceiling."""
     rows = []
     for defence, frame in sweeps.items():
-        quietest = quietest_success(frame)
+        quietest = quietest_success(frame, step_db)
         ci = cluster_bootstrap_ci(quietest["quietest_db"].to_numpy(float), quietest["utt_id"],
                                   seed=seed)  # fmt: skip
         rows.append(
@@ -92,7 +94,7 @@ def adaptive_table(sweeps: Mapping[str, pd.DataFrame], seed: int = 0) -> pd.Data
                 "quietest_db": ci.mean,
                 "quietest_low": ci.low,
                 "quietest_high": ci.high,
-                "full_success_db": quietest_full_success(frame),
+                "full_success_db": quietest_full_success(frame, step_db),
                 "never": int((quietest["censored"] == "below").sum()),
                 "at_ceiling": int((quietest["censored"] == "above").sum()),
                 "n_utterances": ci.clusters,

@@ -52,6 +52,7 @@ def check_claims(
     adaptive: Mapping[tuple[str, str], pd.DataFrame],
     controls: Mapping[tuple[str, str, str], pd.DataFrame],
     seed: int = 0,
+    adaptive_step_db: float | None = None,
 ) -> pd.DataFrame:
     """Every claim of ``claims.csv`` from per-item results, one row each:
 
@@ -60,11 +61,13 @@ def check_claims(
       (``utt_id,room_id,success,wer``), labels as in the paper;
     - ``adaptive[(attack, defence)]``: Fig. 3's sweeps (``snr_db_budget,utt_id,success,skipped``),
       defence ``none`` and the defended one;
-    - ``controls[(asr, defence, testset)]``: benign per-item WER (``utt_id,item_id,wer``).
+    - ``controls[(asr, defence, testset)]``: benign per-item WER (``utt_id,item_id,wer``);
+    - ``adaptive_step_db``: the budget search's resolution (where a never-successful
+      utterance is counted, one step below the floor).
     """
     claims = Claims()
     quality_claims(claims, quality, seed)
     table4_claims(claims, trials, seed)
-    adaptive_claims(claims, adaptive, seed)
+    adaptive_claims(claims, adaptive, seed, adaptive_step_db)
     control_claims(claims, controls, seed)
     return claims.frame()

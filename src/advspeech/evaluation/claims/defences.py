@@ -19,6 +19,7 @@ def defence_claims(
     sweeps: Mapping[str, pd.DataFrame],
     attack: str = "grad",
     seed: int = 0,
+    step_db: float | None = None,
 ) -> pd.DataFrame:
     """Claims per SE model (``kinds``: defence -> none/se/transform):
 
@@ -35,7 +36,8 @@ def defence_claims(
     for se in ses:
         _beats_transforms(claims, se, transforms, trials, controls, attack, seed)
         if se in sweeps:
-            _adaptive(claims, se, [t for t in transforms if t in sweeps], sweeps, attack, seed)
+            adaptive = [t for t in transforms if t in sweeps]
+            _adaptive(claims, se, adaptive, sweeps, attack, seed, step_db)
     return claims.frame()
 
 
@@ -66,11 +68,11 @@ def _beats_transforms(claims, se, transforms, trials, controls, attack, seed) ->
     )
 
 
-def _adaptive(claims, se, transforms, sweeps, attack, seed) -> None:
-    through_se = quietest_success(sweeps[se])
+def _adaptive(claims, se, transforms, sweeps, attack, seed, step_db) -> None:
+    through_se = quietest_success(sweeps[se], step_db)
     comps = [
         compare(
-            quietest_success(sweeps[t]),
+            quietest_success(sweeps[t], step_db),
             through_se,
             "quietest_db",
             ["utt_id"],

@@ -65,17 +65,22 @@ def _trial_comparison(
 
 
 def adaptive_claims(
-    claims: Claims, adaptive: Mapping[tuple[str, str], pd.DataFrame], seed: int
+    claims: Claims,
+    adaptive: Mapping[tuple[str, str], pd.DataFrame],
+    seed: int,
+    step_db: float | None = None,
 ) -> None:
     """F3-<attack>: the adaptive attacker must be louder through the defence than
     against the bare recogniser: per utterance, the quietest successful SNR budget
-    without the defence minus with it, > 0 dB (paired on utterances)."""
+    without the defence minus with it, > 0 dB (paired on utterances; ``step_db``: the
+    search's resolution, where a never-successful utterance is counted)."""
     for attack, paper in PAPER["fig3"].items():
         sweeps = {d: f for (a, d), f in adaptive.items() if a == attack}
         if "none" not in sweeps or len(sweeps) < 2:
             continue
         defended = next(d for d in sweeps if d != "none")
-        none, through = quietest_success(sweeps["none"]), quietest_success(sweeps[defended])
+        none = quietest_success(sweeps["none"], step_db)
+        through = quietest_success(sweeps[defended], step_db)
         label = f"quietest dB none - {defended}"
         comparison = compare(none, through, "quietest_db", ["utt_id"], label, seed)
         claims.add(
