@@ -153,6 +153,11 @@ def test_the_quietest_success_is_censored_at_both_ends_and_the_curve_falls():
     assert q.loc["a", "quietest_db"] == 40 and q.loc["a", "censored"] == "above"
     assert q.loc["b", "quietest_db"] == 20 and q.loc["b", "censored"] == ""
     assert q.loc["c", "quietest_db"] == -10 and q.loc["c", "censored"] == "below"
+    # the search's own resolution, not the attempts', decides where "never" counts
+    assert (
+        quietest_success(trials, step_db=3.125).set_index("utt_id").loc["c", "quietest_db"]
+        == -3.125
+    )
     curve = tasr_curve(trials, points=5).set_index("snr_db_budget")["tasr"]
     assert curve.loc[0.0] == pytest.approx(200 / 3) and curve.loc[40.0] == pytest.approx(100 / 3)
     assert curve.is_monotonic_decreasing
