@@ -51,7 +51,7 @@ def toy_run(smoke_run, tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_a_registered_attack_runs_through_the_attack_and_over_the_air_rules(toy_run):
     manifest = pd.read_csv(toy_run / "results/attacks/toy_noise/ds/test/manifest.csv")
-    done = manifest[manifest["skipped"].fillna("") == ""]
+    done = manifest[manifest["skipped"].isna()]  # no skip reason
     assert len(done) > 0 and (done["queries"] == 1).all() and (done["steps"] == 0).all()
     # the shared budget reaches the plugin: white noise exactly at (just above) 10 dB
     assert (done["snr_db"] >= 9.9).all() and (done["snr_db"] <= 10.5).all()
