@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake.utils import validate
+from testkit import merge_config
 
 from advspeech.pipeline.config import (
     ConfigError,
@@ -28,18 +29,9 @@ validate(DEFAULT, str(SCHEMA))  # fills in the schema's defaults, as the workflo
 def merged(*overrides: dict) -> dict:
     """The default config with ``overrides`` merged in, as Snakemake merges config
     files, then schema-validated with defaults set, as common.smk does."""
-
-    def merge(base: dict, extra: dict) -> dict:
-        for key, value in extra.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                merge(base[key], value)
-            else:
-                base[key] = value
-        return base
-
     cfg = copy.deepcopy(DEFAULT)
     for extra in overrides:
-        merge(cfg, extra)
+        merge_config(cfg, extra)
     validate(cfg, str(SCHEMA))
     return cfg
 

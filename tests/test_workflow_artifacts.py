@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from testkit import SMOKE, planned_jobs, snakemake
+from testkit import SMOKE, planned_jobs, smoke_config, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -362,7 +362,7 @@ def test_attack_cost_bench_prints_both_attacks_and_their_ratio_on_dev(smoke_run,
     refused = subprocess.run([*cmd, "--split", "test"], capture_output=True, text=True)
     assert refused.returncode == 2 and "not 'test'" in refused.stderr
     out = tmp_path / "cost"
-    _write_smoke_config(tmp_path / "config.yaml")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(smoke_config()))
     run = subprocess.run(
         [*cmd, "--utterances", "2", "--reference-steps", "5", "--rooms", "2", "--threads", "1",
          "--configfile", str(tmp_path / "config.yaml"), "--out", str(out)],
@@ -377,21 +377,3 @@ def test_attack_cost_bench_prints_both_attacks_and_their_ratio_on_dev(smoke_run,
         table["rosa"] <= table["rosa_high"]
     ).all()
     assert "cost per successful trial, reference / ours" in run.stdout
-
-
-def _write_smoke_config(path: Path) -> None:
-    """config.yaml with the smoke overrides merged in (the bench reads one config file)."""
-
-    def merge(base: dict, extra: dict) -> dict:
-        for key, value in extra.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                merge(base[key], value)
-            else:
-                base[key] = value
-        return base
-
-    root = Path(__file__).resolve().parents[1]
-    config = merge(
-        yaml.safe_load((root / "config.yaml").read_text()), yaml.safe_load(SMOKE.read_text())
-    )
-    path.write_text(yaml.safe_dump(config))

@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from testkit import REPO, SMOKE
+from testkit import smoke_config
 
 from advspeech.core.io import read_audio
 from advspeech.core.seeding import rng_for
@@ -17,20 +16,6 @@ from advspeech.data.noise import generate_environment
 from advspeech.data.tts import available_variants
 
 pytestmark = pytest.mark.workflow
-
-
-def smoke_config() -> dict:
-    def merge(base: dict, extra: dict) -> dict:
-        for key, value in extra.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                merge(base[key], value)
-            else:
-                base[key] = value
-        return base
-
-    return merge(
-        yaml.safe_load((REPO / "config.yaml").read_text()), yaml.safe_load(SMOKE.read_text())
-    )
 
 
 def test_the_test_holdout_shares_no_voice_or_sentence_and_the_old_test_is_dev(smoke_run):

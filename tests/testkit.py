@@ -62,6 +62,26 @@ def snakemake(
     return proc
 
 
+def merge_config(base: dict, extra: dict) -> dict:
+    """``extra`` merged into ``base`` in place, nested dicts key by key, as Snakemake merges
+    config files; returns ``base``."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge_config(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def smoke_config() -> dict:
+    """config.yaml with tests/smoke.yaml merged over it (no schema defaults)."""
+    import yaml
+
+    return merge_config(
+        yaml.safe_load((REPO / "config.yaml").read_text()), yaml.safe_load(SMOKE.read_text())
+    )
+
+
 def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
     """Parse the 'Job stats' table of a dry run into {rule: count} (empty if nothing to do)."""
     text = proc.stdout + proc.stderr
