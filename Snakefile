@@ -26,6 +26,7 @@ include: "workflow/rules/score.smk"
 include: "workflow/rules/render.smk"
 include: "workflow/rules/budget.smk"
 include: "workflow/rules/defences.smk"
+include: "workflow/rules/replicates.smk"
 
 
 rule all:
