@@ -55,8 +55,13 @@ def refuse_test_rows(
 
 
 def default_config() -> dict:
-    """The repository's config.yaml (the defaults a tuning run varies)."""
-    return yaml.safe_load((REPO / "config.yaml").read_text())
+    """The repository's config.yaml with the schema's defaults filled in, as the
+    workflow sees it (the defaults a tuning run varies)."""
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    validate(config, str(REPO / "workflow/schemas/config.schema.yaml"), set_default=True)
+    return config
 
 
 def noisy_scores(

@@ -9,7 +9,14 @@ import torch
 from advspeech.asr import build_asr
 from advspeech.asr.model import ctc_loss, encode_text, greedy_decode, pad_batch
 from advspeech.asr.recognizer import CTCRecognizer, differentiable_rnns
-from advspeech.asr.train import TrainConfig, Utterances, train_ctc
+from advspeech.asr.train import (
+    AugmentConfig,
+    TrainConfig,
+    Utterances,
+    augment_waves,
+    train_config,
+    train_ctc,
+)
 from advspeech.core.io import DataError
 from advspeech.core.torchutil import load_checkpoint, save_state_dict, seed_everything
 from advspeech.training.checkpoint import ResumableState
@@ -192,3 +199,29 @@ def test_checkpoint_roundtrip_and_corrupt_file(tmp_path):
         load_checkpoint(tmp_path / "bad.pt")
     with pytest.raises(DataError, match="not found"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_speed_perturbation_resamples_each_utterance_by_a_drawn_factor():
+    wave = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32) * 0.3
+    no_gain = {"gain_db": (0.0, 0.0), "reverb_prob": 0.0}
+    gen = torch.Generator().manual_seed(0)
+    (slow,) = augment_waves([wave], [], AugmentConfig(speed_factors=(0.9,), **no_gain), gen)
+    (fast,) = augment_waves([wave], [], AugmentConfig(speed_factors=(1.1,), **no_gain), gen)
+    (same,) = augment_waves([wave], [], AugmentConfig(speed_factors=(1.0,), **no_gain), gen)
+    assert len(slow) == pytest.approx(16000 / 0.9, abs=2)
+    assert len(fast) == pytest.approx(16000 / 1.1, abs=2)
+    np.testing.assert_array_equal(same, wave)
+    # slower speech is lower: 440 Hz played at 0.9x speed peaks at 396 Hz
+    peak = np.fft.rfftfreq(len(slow), 1 / 16000)[np.argmax(np.abs(np.fft.rfft(slow)))]
+    assert peak == pytest.approx(396, abs=2)
+    # the factor is drawn per utterance from the configured set
+    mixed = AugmentConfig(speed_factors=(0.9, 1.1), **no_gain)
+    lengths = {len(w) for w in augment_waves([wave] * 16, [], mixed, gen)}
+    assert len(lengths) == 2
+
+
+def test_train_config_reads_speed_perturb_and_defaults_to_none():
+    base = {"epochs": 1, "patience": 1, "batch_size": 2, "lr": 1e-3, "weight_decay": 0.0}
+    assert train_config(base).augment.speed_factors == ()
+    cfg = train_config({**base, "speed_perturb": [0.9, 1.0, 1.1]})
+    assert cfg.augment.speed_factors == (0.9, 1.0, 1.1)

@@ -1,9 +1,9 @@
 """Training and evaluating the CTC recogniser, plain and adversarially (paper Eq. 6).
 
 Training data: the clean training utterances and their noisy mixtures, with on-the-fly
-augmentation (random gain, reverberation by a *train* room, SpecAugment masks). The dev
-split (clean + noisy) selects the epoch with the lowest WER; training stops after
-``patience`` epochs without improvement.
+augmentation (optional speed perturbation, random gain, reverberation by a *train* room,
+SpecAugment masks). The dev split (clean + noisy) selects the epoch with the lowest WER;
+training stops after ``patience`` epochs without improvement.
 
 Adversarial training fine-tunes a trained model with the paper's Eq. 6 on the CTC loss,
 ``J~ = alpha J(x, y) + (1 - alpha) J(x + eps sign(grad_x J(x, y)), y)``, on the same data
@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
+import torchaudio
 from tqdm import tqdm
 
+from advspeech import SAMPLE_RATE
 from advspeech.asr.evaluate import word_error_rates
 from advspeech.asr.model import ctc_loss, pad_batch
 from advspeech.asr.recognizer import CTCRecognizer, differentiable_rnns
@@ -83,6 +85,10 @@ class AugmentConfig:
     waveform, SpecAugment-style masks (Park et al. 2019) on its MFCCs."""
 
     gain_db: tuple[float, float] = (-6.0, 6.0)  # uniform gain range per utterance
+    # speed factors, one drawn per utterance (1.0 leaves it as is): resampling changes
+    # rate, pitch and formants together, a cheap stand-in for unseen voices (Ko et al.,
+    # "Audio augmentation for speech recognition", Interspeech 2015)
+    speed_factors: tuple[float, ...] = ()
     reverb_prob: float = 0.3  # chance that an utterance is played in a random room
     # masks per utterance and their maximum widths (MFCC coefficients, frames)
     freq_masks: int = 2
@@ -123,12 +129,18 @@ def make_batches(lengths: Sequence[int], batch_size: int, gen: torch.Generator) 
 def augment_waves(
     waves: list[np.ndarray], rirs: Sequence[np.ndarray], cfg: AugmentConfig, gen: torch.Generator
 ) -> list[np.ndarray]:
-    """Each waveform with a random gain (``cfg.gain_db``) and, with probability
-    ``cfg.reverb_prob``, convolved with a random room of ``rirs`` (rescaled to its own
-    peak)."""
+    """Each waveform at a random speed of ``cfg.speed_factors`` (when given), with
+    probability ``cfg.reverb_prob`` convolved with a random room of ``rirs`` (rescaled
+    to its own peak), and with a random gain (``cfg.gain_db``)."""
     out = []
     for w in waves:
         x = torch.from_numpy(w)
+        if cfg.speed_factors:
+            factor = cfg.speed_factors[
+                int(torch.randint(len(cfg.speed_factors), (1,), generator=gen))
+            ]
+            if factor != 1.0:
+                x = torchaudio.functional.speed(x, SAMPLE_RATE, factor)[0]
         if rirs and torch.rand(1, generator=gen).item() < cfg.reverb_prob:
             rir = torch.from_numpy(rirs[int(torch.randint(len(rirs), (1,), generator=gen))])
             y = fftconvolve(x, rir)[: len(x)]
@@ -376,6 +388,7 @@ def train_config(train_cfg: dict) -> TrainConfig:
             reverb_prob=train_cfg.get("reverb_prob", 0.0),
             freq_masks=2 if spec_augment else 0,
             time_masks=2 if spec_augment else 0,
+            speed_factors=tuple(float(f) for f in train_cfg.get("speed_perturb", ())),
         ),
         alpha=train_cfg.get("alpha", 1.0),
         eps=train_cfg.get("eps", 0.0),
