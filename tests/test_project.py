@@ -254,3 +254,49 @@ def test_model_comparison_refuses_test_mixtures_and_pairs_by_mixture(tmp_path):
     assert table.loc[("all", "base"), "stoi_gain"] == pytest.approx(0.1)
     assert table.loc[("CANTEEN", "better"), "mixtures"] == n // 2
     assert table["meets_clean_control"].all()
+
+
+def test_recogniser_dev_driver_refuses_test_rows_and_pairs_voices_across_corpora(tmp_path):
+    """experiments/asr_voice_dev.py refuses a tree whose dev manifest holds test rows; its
+    voice-paired comparison matches voices by name, not by speaker id (ids shift between
+    corpora drawn with other train sizes)."""
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("clean", "mix"):
+        manifest = tmp_path / f"results/data/{name}/dev.csv"
+        manifest.parent.mkdir(parents=True)
+        pd.DataFrame({"utt_id": ["1-1-0000"], "split": ["test"]}).to_csv(manifest, index=False)
+    run = subprocess.run(
+        [sys.executable, str(root / "experiments/asr_voice_dev.py"), "--tree", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": f"{root / 'src'}:{root / 'experiments'}", "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 2 and "not 'test'" in run.stderr, run.stderr
+
+    sys.path.insert(0, str(root / "experiments"))
+    try:
+        from asr_voice_dev import compare_voices
+    finally:
+        sys.path.remove(str(root / "experiments"))
+
+    def items(ids, wers):
+        return pd.DataFrame(
+            {
+                "testset": "clean",
+                "utt_id": ids,
+                "voice": ["en+m1", "en+f2"] * 2,
+                "words": 5,
+                "wer": wers,
+            }  # fmt: skip
+        )
+
+    a = items(["100-1-0000", "101-1-0000", "100-1-0001", "101-1-0001"], [0.0, 20.0, 0.0, 20.0])
+    # the same two voices under other speaker ids; en+f2 is 10 points better
+    b = items(["200-1-0000", "201-1-0000", "200-1-0001", "201-1-0001"], [0.0, 10.0, 0.0, 10.0])
+    diff = compare_voices(a, b).set_index("testset").loc["clean"]
+    assert diff["voices"] == 2
+    assert diff["b_minus_a"] == pytest.approx(-5.0)
+    assert diff["worst_a"] == pytest.approx(20.0) and diff["worst_b"] == pytest.approx(10.0)
