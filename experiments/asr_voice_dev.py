@@ -11,10 +11,10 @@ sentences): the mean per-voice WER difference, a bootstrap over voices. Train an
 only: a manifest with test rows is refused.
 
     .venv/bin/python experiments/asr_voice_dev.py --tree ../run --model \\
-        ../run/results/models/asr/ds.pt --out /tmp/base
+        ../run/results/models/asr/ds.pt --out dev/base
     .venv/bin/python experiments/asr_voice_dev.py --tree ../run \\
-        --speed-perturb 0.9 1.0 1.1 --out /tmp/speed
-    .venv/bin/python experiments/asr_voice_dev.py --compare /tmp/base /tmp/speed
+        --speed-perturb 0.9 1.0 1.1 --out dev/speed
+    .venv/bin/python experiments/asr_voice_dev.py --compare dev/base dev/speed
 """
 
 from __future__ import annotations
@@ -118,17 +118,14 @@ def compare_voices(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 def summary(items: pd.DataFrame) -> pd.DataFrame:
     """Per test set: corpus WER, and the best, median and worst voice's WER."""
-    rows = []
-    for testset, group in items.groupby("testset"):
-        g = group.assign(errors=group["wer"] * group["words"] / 100.0,
-                         voice=group["utt_id"].map(voice_of))  # fmt: skip
-        per_voice = g.groupby("voice")[["errors", "words"]].sum()
-        voice_wer = 100.0 * per_voice["errors"] / per_voice["words"]
-        rows.append({"testset": testset, "wer": 100.0 * g["errors"].sum() / g["words"].sum(),
-                     "voices": len(voice_wer), "best_voice": voice_wer.min(),
-                     "median_voice": voice_wer.median(), "worst_voice": voice_wer.max(),
-                     "voices_above_12": int((voice_wer > 12.0).sum())})  # fmt: skip
-    return pd.DataFrame(rows)
+    corpus = items.assign(errors=items["wer"] * items["words"] / 100.0)
+    sums = corpus.groupby("testset")[["errors", "words"]].sum()
+    voices = per_voice(items).groupby("testset")["wer"]
+    return pd.DataFrame({"wer": 100.0 * sums["errors"] / sums["words"],
+                         "voices": voices.size(), "best_voice": voices.min(),
+                         "median_voice": voices.median(), "worst_voice": voices.max(),
+                         "voices_above_12": voices.apply(lambda w: int((w > 12.0).sum()))}
+                        ).reset_index()  # fmt: skip
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

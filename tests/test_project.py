@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
@@ -195,6 +196,28 @@ def test_tuning_drivers_refuse_the_test_split(script):
     assert run.returncode == 2 and "not 'test'" in run.stderr, run.stderr
 
 
+def assert_refuses_test(script: str, *args: str) -> None:
+    """Running experiments/``script`` with ``args`` (pointing it at test data) is an
+    argparse error naming the test split."""
+    run = subprocess.run(
+        [sys.executable, str(REPO / "experiments" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": f"{REPO / 'src'}:{REPO / 'experiments'}", "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 2 and "not 'test'" in run.stderr, run.stderr
+
+
+def experiment_function(module: str, name: str):
+    """Function ``name`` of the tuning driver experiments/``module``.py."""
+    sys.path.insert(0, str(REPO / "experiments"))
+    try:
+        return getattr(importlib.import_module(module), name)
+    finally:
+        sys.path.remove(str(REPO / "experiments"))
+
+
 def test_model_comparison_refuses_test_mixtures_and_pairs_by_mixture(tmp_path):
     """experiments/se_compare_models.py reads no test manifest; its paired differences and
     gains are per mixture, so a model that adds 0.2 PESQ on one noise type only shows
@@ -202,33 +225,14 @@ def test_model_comparison_refuses_test_mixtures_and_pairs_by_mixture(tmp_path):
     import numpy as np
     import pandas as pd
 
-    root = Path(__file__).resolve().parents[1]
     manifest = tmp_path / "results/data/mix/test.csv"
     manifest.parent.mkdir(parents=True)
     columns = ["mix_id", "utt_id", "speaker", "split", "noise_env", "clean_path", "noisy_path"]
     pd.DataFrame([["m", "u", "s", "test", "PINK", "c.wav", "n.wav"]], columns=columns).to_csv(
         manifest, index=False
     )
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(root / "experiments/se_compare_models.py"),
-            "--mixtures",
-            str(manifest),
-        ]
-        + ["--model", "a=a.pt"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": f"{root / 'src'}:{root / 'experiments'}", "PATH": "/usr/bin:/bin"},
-    )
-    assert run.returncode == 2 and "not 'test'" in run.stderr, run.stderr
-
-    sys.path.insert(0, str(root / "experiments"))
-    try:
-        from se_compare_models import compare
-    finally:
-        sys.path.remove(str(root / "experiments"))
+    assert_refuses_test("se_compare_models.py", "--mixtures", str(manifest), "--model", "a=a.pt")
+    compare = experiment_function("se_compare_models", "compare")
     n = 40
     mixtures = pd.DataFrame(
         {
@@ -262,25 +266,12 @@ def test_recogniser_dev_driver_refuses_test_rows_and_pairs_voices_across_corpora
     corpora drawn with other train sizes)."""
     import pandas as pd
 
-    root = Path(__file__).resolve().parents[1]
     for name in ("clean", "mix"):
         manifest = tmp_path / f"results/data/{name}/dev.csv"
         manifest.parent.mkdir(parents=True)
         pd.DataFrame({"utt_id": ["1-1-0000"], "split": ["test"]}).to_csv(manifest, index=False)
-    run = subprocess.run(
-        [sys.executable, str(root / "experiments/asr_voice_dev.py"), "--tree", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": f"{root / 'src'}:{root / 'experiments'}", "PATH": "/usr/bin:/bin"},
-    )
-    assert run.returncode == 2 and "not 'test'" in run.stderr, run.stderr
-
-    sys.path.insert(0, str(root / "experiments"))
-    try:
-        from asr_voice_dev import compare_voices
-    finally:
-        sys.path.remove(str(root / "experiments"))
+    assert_refuses_test("asr_voice_dev.py", "--tree", str(tmp_path))
+    compare_voices = experiment_function("asr_voice_dev", "compare_voices")
 
     def items(ids, wers):
         return pd.DataFrame(
