@@ -94,6 +94,11 @@ class AttackJob:
     rirs: Sequence[np.ndarray]  # attack rooms' impulse responses
     seeds: Sequence[int]  # one random stream per utterance
     device: torch.device | str
+    # a black-box attacker's own recogniser (never the victim) and, per utterance, a
+    # starting file (e.g. the surrogate's white-box example); attacks that use neither
+    # ignore them
+    surrogate: Recognizer | None = None
+    priors: Sequence[np.ndarray] | None = None
 
 
 AttackBatch = Callable[[AttackJob, object], list[AttackResult]]
@@ -125,6 +130,7 @@ def attack_unskipped(attack_batch: AttackBatch, job: AttackJob, cfg: object) -> 
             job,
             waves=[np.asarray(job.waves[i], dtype=np.float32) for i in todo],
             seeds=[job.seeds[i] for i in todo],
+            priors=None if job.priors is None else [job.priors[i] for i in todo],
             device=torch.device(job.device),
         )
         attacked = attack_batch(attackable, cfg)

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torchaudio
 import torchaudio.functional as AF
 
 from advspeech import SAMPLE_RATE
@@ -54,6 +53,7 @@ from advspeech.attacks.base import (
     play_in_rooms,
     query,
 )
+from advspeech.attacks.evo_waveform import MFCCDistance, WaveformSearchConfig, waveform_search
 from advspeech.core.dsp import snr_budget_scale
 from advspeech.core.text import check_in_alphabet
 
@@ -131,33 +131,24 @@ def _edit_similarity(hyp: str, ref: str) -> float:
     return max(0.0, 1.0 - jiwer.cer(ref, hyp)) if hyp else 0.0
 
 
-class _MFCCDistance:
-    """Euclidean MFCC distance to the original (the attacker's own feature, not the
-    victim's; Khare et al.'s acoustic-similarity objective)."""
-
-    def __init__(self) -> None:
-        self.mfcc = torchaudio.transforms.MFCC(
-            SAMPLE_RATE,
-            n_mfcc=13,
-            melkwargs={"n_fft": 512, "hop_length": 160, "n_mels": 40, "center": False},
-        )
-
-    def __call__(self, candidates: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
-        a = self.mfcc(candidates)
-        b = self.mfcc(original[None])
-        return (a - b).pow(2).mean(dim=(1, 2)).sqrt()
-
-
-def evolutionary_attack(job: AttackJob, cfg: EvolutionaryAttackConfig) -> list[AttackResult]:
-    """Attack a batch of utterances with forward queries only (see module docstring)."""
+def evolutionary_attack(
+    job: AttackJob, cfg: EvolutionaryAttackConfig | WaveformSearchConfig
+) -> list[AttackResult]:
+    """Attack a batch of utterances with forward queries only: the envelope search of
+    the module docstring, or with a :class:`WaveformSearchConfig` the waveform search
+    on the over-the-air loss (:mod:`advspeech.attacks.evo_waveform`)."""
     check_in_alphabet(job.target, "target phrase")
-    if cfg.population < 2 or cfg.population % 2:
-        raise ValueError(f"evo attack: population must be even and >= 2, got {cfg.population}")
     if not hasattr(job.recognizer, "log_probs"):
         raise TypeError(
             f"{type(job.recognizer).__name__} exposes no output scores (log_probs); "
             "the evo attack queries transcripts and CTC scores"
         )
+    if isinstance(cfg, WaveformSearchConfig):
+        if cfg.pairs < 1 or not job.rirs:
+            raise ValueError("evo waveform search: needs pairs >= 1 and attack rooms")
+        return attack_unskipped(waveform_search, job, cfg)
+    if cfg.population < 2 or cfg.population % 2:
+        raise ValueError(f"evo attack: population must be even and >= 2, got {cfg.population}")
     return attack_unskipped(_evolve_batch, job, cfg)
 
 
@@ -199,7 +190,7 @@ def _evolve_batch(job: AttackJob, cfg: EvolutionaryAttackConfig) -> list[AttackR
     recognizer, target, rirs = job.recognizer, job.target, job.rirs
     t0 = time.time()
     searches = [_Search(w, cfg, s) for w, s in zip(job.waves, job.seeds, strict=True)]
-    mfcc_distance = _MFCCDistance()
+    mfcc_distance = MFCCDistance()
     rooms = [torch.as_tensor(np.asarray(r, dtype=np.float32)) for r in rirs]
     per_generation = _queries_per_generation(cfg, len(rooms))
     # the budget covers the final file's transcription and room checks too
@@ -243,7 +234,7 @@ def _generation(
     target: str,
     rooms: list[torch.Tensor],
     cfg: EvolutionaryAttackConfig,
-    mfcc_distance: _MFCCDistance,
+    mfcc_distance: MFCCDistance,
 ) -> None:
     """Sample, query and score one generation of every active search, then update each
     search's elite, mutation scale and mean."""
@@ -300,7 +291,7 @@ def _score(
     k: int,
     target: str,
     cfg: EvolutionaryAttackConfig,
-    mfcc_distance: _MFCCDistance,
+    mfcc_distance: MFCCDistance,
 ) -> tuple[list[tuple], torch.Tensor]:
     """Each candidate's ranking key (share of rooms decoding the target, mean edit
     similarity, -loss, -MFCC distance) and loss (mean CTC over rooms + energy penalty)."""
@@ -386,8 +377,20 @@ def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool]
     return [bool(h > count / 2) for h in hits], count
 
 
-def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig:
-    """``attacks.evo`` of the config -> :class:`EvolutionaryAttackConfig`."""
+def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig | WaveformSearchConfig:
+    """``attacks.evo`` of the config -> the settings of its ``search`` (``envelope``,
+    the default, or ``waveform`` with its block ``waveform`` and the shared
+    ``queries``, ``linf`` and ``snr_db``)."""
+    cfg = dict(cfg)
+    search, waveform = cfg.pop("search", "envelope"), cfg.pop("waveform", {})
+    if search == "waveform":
+        shared = {k: cfg[k] for k in ("queries", "linf", "snr_db") if k in cfg}
+        block = {**waveform, **shared}
+        if "band_hz" in block:
+            block["band_hz"] = tuple(block["band_hz"])
+        return WaveformSearchConfig(**block)
+    if search != "envelope":
+        raise ValueError(f"attacks.evo.search: {search!r} is not envelope or waveform")
     return EvolutionaryAttackConfig(**{**cfg, "band_hz": tuple(cfg["band_hz"])})
 
 

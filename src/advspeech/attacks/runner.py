@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,10 +53,13 @@ def run_attack(
     seed: int,
     batch_size: int,
     device: torch.device,
+    surrogate: Recognizer | None = None,
+    priors: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Attack every utterance of ``clean`` in batches with ``ATTACKS[attack]`` (its config
     dict ``cfg``); write the adversarial files and return the manifest (columns
-    :data:`MANIFEST_COLUMNS`)."""
+    :data:`MANIFEST_COLUMNS`). A black-box attack may get the attacker's own ``surrogate``
+    and ``priors``, utterance id -> a starting file (e.g. the surrogate's example)."""
     entry = ATTACKS[attack]
     settings = entry.config(cfg)
     out_dir = Path(out_dir)
@@ -65,7 +68,11 @@ def run_attack(
         part = clean.iloc[start : start + batch_size]
         waves = [read_audio(p)[0][0] for p in part["clean_path"]]
         seeds = [stable_seed(seed, "attack", u) for u in part["utt_id"]]
-        results = entry.run(AttackJob(recognizer, waves, target, rirs, seeds, device), settings)
+        starts = None
+        if priors is not None:
+            starts = [read_audio(priors[u])[0][0] for u in part["utt_id"]]
+        job = AttackJob(recognizer, waves, target, rirs, seeds, device, surrogate, starts)
+        results = entry.run(job, settings)
         for row, wave, res in zip(part.itertuples(index=False), waves, results, strict=True):
             dest = out_dir / f"{row.utt_id}.wav"
             write_audio(dest, res.adversarial, SAMPLE_RATE)
