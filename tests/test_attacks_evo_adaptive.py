@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from testkit import TINY_ASR, forward_only_recognizer
 
 from advspeech.asr import build_asr
 from advspeech.asr.model import pad_batch
@@ -15,17 +16,11 @@ from advspeech.attacks.evo import EvolutionaryAttackConfig, NoiseVocoder, evolut
 from advspeech.core.torchutil import seed_everything
 from advspeech.se import build_se
 
-TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
+TINY = TINY_ASR
 TARGET = "open the door"
 
 
-class ForwardOnly(CTCRecognizer):
-    """A victim that refuses gradients: the evo attack must never ask for one."""
-
-    differentiable = False
-
-    def loss(self, *args, **kwargs):
-        raise AssertionError("the black-box attack asked for a differentiable loss")
+ForwardOnly = forward_only_recognizer()
 
 
 def _victim(cls=CTCRecognizer):

@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from testkit import TINY_ASR, forward_only_recognizer
 
 from advspeech.asr import build_asr
 from advspeech.asr.model import encode_text
 from advspeech.asr.recognizer import CTCRecognizer, Recognizer
-from advspeech.attacks.base import AttackJob, query
+from advspeech.attacks.base import AttackJob, query, room_bank
 from advspeech.attacks.evo import evolutionary_attack, evolutionary_config
 from advspeech.attacks.evo_waveform import (
     WaveformSearchConfig,
-    _room_bank,
     fitness,
 )
 from advspeech.attacks.queries import CountingRecognizer
@@ -22,17 +22,11 @@ from advspeech.core.dsp import snr_db
 from advspeech.core.text import ALPHABET
 from advspeech.core.torchutil import seed_everything
 
-TINY = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
+TINY = TINY_ASR
 TARGET = "open the door"
 
 
-class ForwardOnly(CTCRecognizer):
-    """The victim: answers queries, refuses gradients."""
-
-    differentiable = False
-
-    def loss(self, *args, **kwargs):
-        raise AssertionError("the black-box search asked the victim for a gradient")
+ForwardOnly = forward_only_recognizer()
 
 
 class Counted(CTCRecognizer):
@@ -76,7 +70,7 @@ def _rooms(n=6, seed=2):
 def test_a_candidates_fitness_changes_when_only_the_rooms_change():
     victim = _model(ForwardOnly)
     files = torch.from_numpy(_waves((9000,))[0])[None]
-    bank = _room_bank(_rooms())
+    bank = room_bank(_rooms())
     noise = torch.zeros(2, 9000)
     a, _ = fitness(victim, files, torch.tensor([0, 1]), noise, bank, TARGET)
     again, _ = fitness(victim, files, torch.tensor([0, 1]), noise, bank, TARGET)
@@ -106,7 +100,7 @@ def test_the_search_lowers_the_room_averaged_loss_within_the_snr_budget():
     cfg = WaveformSearchConfig(queries=2500, pairs=4, rooms=2, sigma=0.05, lr=0.004,
                                init_std=0.02, snr_db=10.0, prior_weight=0.0)  # fmt: skip
     result = evolutionary_attack(AttackJob(victim, waves, TARGET, rooms, [5], "cpu"), cfg)[0]
-    bank = _room_bank(rooms)
+    bank = room_bank(rooms)
     every = torch.arange(len(rooms))
     noise = torch.zeros(len(rooms), 12000)
     start = torch.from_numpy(waves[0])[None]

@@ -152,3 +152,21 @@ def make_demand_tree(root: Path, envs: Sequence[str], rate: int = 48_000, channe
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_audio(path, x, rate)
     return root
+
+
+TINY_ASR = {"conv_channels": 8, "rnn_hidden": 8, "rnn_layers": 1, "dropout": 0.0}
+"""A recogniser small enough for attack tests (``build_asr("ds", TINY_ASR)``)."""
+
+
+def forward_only_recognizer():
+    """The class of a victim that answers queries and refuses gradients: a black-box
+    attack that asks it for a loss fails the test."""
+    from advspeech.asr.recognizer import CTCRecognizer
+
+    class ForwardOnly(CTCRecognizer):
+        differentiable = False
+
+        def loss(self, *args, **kwargs):
+            raise AssertionError("the black-box attack asked the victim for a gradient")
+
+    return ForwardOnly

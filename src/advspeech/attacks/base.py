@@ -61,6 +61,14 @@ def bandpass_rows(
     return out
 
 
+def room_bank(rirs: Sequence[np.ndarray], device: torch.device | str = "cpu") -> torch.Tensor:
+    """(R, L) the impulse responses zero-padded to the longest: rooms indexed by row."""
+    bank = torch.zeros(len(rirs), max(len(r) for r in rirs), device=device)
+    for j, r in enumerate(rirs):
+        bank[j, : len(r)] = torch.as_tensor(np.asarray(r, dtype=np.float32), device=device)
+    return bank
+
+
 def play_in_rooms(
     audio: torch.Tensor,
     lengths: torch.Tensor,

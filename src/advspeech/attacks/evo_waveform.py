@@ -42,7 +42,14 @@ import torchaudio
 
 from advspeech import SAMPLE_RATE
 from advspeech.asr.recognizer import Recognizer
-from advspeech.attacks.base import AttackJob, AttackResult, bandpass, play_in_rooms, query
+from advspeech.attacks.base import (
+    AttackJob,
+    AttackResult,
+    bandpass,
+    play_in_rooms,
+    query,
+    room_bank,
+)
 from advspeech.attacks.queries import CountingRecognizer
 from advspeech.core.dsp import snr_budget_scale
 
@@ -85,11 +92,11 @@ class _WaveSearch:
         else:
             noise = bandpass(torch.randn(len(self.x), generator=self.gen), *cfg.band_hz)
             start = noise * cfg.init_std / noise.pow(2).mean().sqrt().clamp(min=1e-12)
-        self.delta = self.project(start, cfg)
-        self.m = torch.zeros_like(self.delta)
-        self.v = torch.zeros_like(self.delta)
+        self.delta = self.project(start, cfg).requires_grad_(True)
+        # Adam on the NES estimate, written into .grad (no autograd through the victim)
+        self.opt = torch.optim.Adam([self.delta], lr=cfg.lr)
         self.room_loss = torch.ones(n_rooms)
-        self.elite = self.delta.clone()
+        self.elite = self.delta.detach().clone()
         self.elite_key: tuple = (False, -1.0, -np.inf)
         self.check_share = 0.0
         self.passed_in_a_row = 0
@@ -112,7 +119,7 @@ def waveform_search(job: AttackJob, cfg: WaveformSearchConfig) -> list[AttackRes
     """Search every utterance of the batch (see the module docstring); one batched victim
     query a generation for all searches still running."""
     victim = CountingRecognizer(job.recognizer)
-    bank = _room_bank(job.rirs)
+    bank = room_bank(job.rirs)
     priors = job.priors if job.priors is not None else [None] * len(job.waves)
     searches = [
         _WaveSearch(w, p, s, len(bank), cfg)
@@ -149,14 +156,6 @@ def waveform_search(job: AttackJob, cfg: WaveformSearchConfig) -> list[AttackRes
         )
         for f, s, d in zip(files, searches, digital, strict=True)
     ]
-
-
-def _room_bank(rirs) -> torch.Tensor:
-    length = max(len(r) for r in rirs)
-    bank = torch.zeros(len(rirs), length)
-    for j, r in enumerate(rirs):
-        bank[j, : len(r)] = torch.as_tensor(np.asarray(r, dtype=np.float32))
-    return bank
 
 
 def played(files: torch.Tensor, rooms: torch.Tensor, noise: torch.Tensor, bank) -> torch.Tensor:
@@ -210,7 +209,7 @@ def _directions(
     xi = bandpass(torch.randn(cfg.pairs, len(s.x), generator=s.gen), *cfg.band_hz)
     prior = None
     if surrogate is not None:
-        delta = s.delta.clone().requires_grad_(True)
+        delta = s.delta.detach().clone().requires_grad_(True)
         heard = played(s.file(delta)[None], rooms, noise, bank)
         k = len(rooms)
         surrogate.loss(heard, torch.full((k,), len(s.x)), [target] * k).mean().backward()
@@ -232,10 +231,9 @@ def _generation(victim, surrogate, active, target, bank, cfg: WaveformSearchConf
     for s in active:
         rooms, noise = draw_rooms(s, cfg)
         us = _directions(s, surrogate, rooms, noise, bank, target, cfg)
-        step = cfg.sigma * s.delta.norm().clamp(min=1e-3)
-        candidates = torch.cat(
-            [s.delta[None], s.delta[None] + step * us, s.delta[None] - step * us]
-        )
+        mean = s.delta.detach()
+        step = cfg.sigma * mean.norm().clamp(min=1e-3)
+        candidates = torch.cat([mean[None], mean[None] + step * us, mean[None] - step * us])
         files = s.file(candidates)
         plans.append((rooms, us, step, files))
         signals += list(played(files, rooms, noise, bank)) + [files[0]]
@@ -256,7 +254,7 @@ def _generation(victim, surrogate, active, target, bank, cfg: WaveformSearchConf
         s.room_loss[rooms] = 0.5 * s.room_loss[rooms] + 0.5 * loss[:, 0].clamp(min=1e-3)
         key = (digital, float(hits.reshape(k, c)[:, 0].mean()), -float(score[0]))
         if key > s.elite_key:
-            s.elite_key, s.elite = key, s.delta.clone()
+            s.elite_key, s.elite = key, s.delta.detach().clone()
         _adam_step(s, score, us, step, cfg)
 
 
@@ -264,12 +262,10 @@ def _adam_step(s: _WaveSearch, score, us, step, cfg: WaveformSearchConfig) -> No
     """NES estimate from the antithetic pairs, one Adam step, projection."""
     p = cfg.pairs
     grad = ((score[1 : p + 1] - score[p + 1 :]) / (2 * step))[:, None] * us
-    grad = grad.mean(dim=0)
-    b1, b2, t = 0.9, 0.999, s.generations
-    s.m = b1 * s.m + (1 - b1) * grad
-    s.v = b2 * s.v + (1 - b2) * grad.pow(2)
-    update = (s.m / (1 - b1**t)) / ((s.v / (1 - b2**t)).sqrt() + 1e-8)
-    s.delta = s.project(s.delta - cfg.lr * update, cfg)
+    s.delta.grad = grad.mean(dim=0)
+    s.opt.step()
+    with torch.no_grad():
+        s.delta.copy_(s.project(s.delta, cfg))
 
 
 def _check(victim, due, target, bank, cfg: WaveformSearchConfig) -> None:

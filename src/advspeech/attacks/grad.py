@@ -45,6 +45,7 @@ from advspeech.attacks.base import (
     attack_unskipped,
     bandpass_rows,
     play_in_rooms,
+    room_bank,
     room_noise,
 )
 from advspeech.core.dsp import snr_budget_scale
@@ -131,10 +132,6 @@ class _GradBatch:
         x = torch.zeros(b, n, device=device)
         for i, w in enumerate(waves):
             x[i, : len(w)] = torch.as_tensor(w, device=device)
-        rir_len = max(len(r) for r in rirs)
-        room_bank = torch.zeros(len(rirs), rir_len, device=device)
-        for j, r in enumerate(rirs):
-            room_bank[j, : len(r)] = torch.as_tensor(r, device=device)
         gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
         v = torch.zeros(b, n, device=device)
         for i, g in enumerate(gens):  # Yakura: start from small Gaussian noise
@@ -146,7 +143,7 @@ class _GradBatch:
             lengths_cpu=lengths_cpu,
             mask=(torch.arange(n, device=device)[None, :] < lengths[:, None]).to(x.dtype),
             x_energy=x.pow(2).sum(dim=-1),
-            room_bank=room_bank,
+            room_bank=room_bank(rirs, device),
             gens=gens,
             v=v,
             opt=torch.optim.Adam([v], lr=cfg.lr),
