@@ -25,6 +25,7 @@ include: "workflow/rules/attacks.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/render.smk"
 include: "workflow/rules/budget.smk"
+include: "workflow/rules/evo_queries.smk"
 include: "workflow/rules/defences.smk"
 include: "workflow/rules/replicates.smk"
 

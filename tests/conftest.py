@@ -17,13 +17,15 @@ def smoke_run(tmp_path_factory) -> Path:
     reuse = os.environ.get("ADVSPEECH_SMOKE_DIR")
     workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("smoke")
     # rule all and the opt-in targets: the success-vs-budget sweep, the defences table and
-    # the replicates over two seeds (this run, seed 7, and a second whole run, seed 8)
+    # the replicates over two seeds (this run, seed 7, and a second whole run, seed 8) and
+    # the black-box attacker's query sweep (with its surrogate recogniser)
     snakemake(
         workdir,
         "all",
         "results/budget.csv",
         "results/defences.csv",
         "results/replicates/claims.csv",
+        "results/evo_queries.csv",
         timeout=2400,
     )
     return workdir

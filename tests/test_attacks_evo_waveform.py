@@ -16,6 +16,7 @@ from advspeech.attacks.evo import evolutionary_attack, evolutionary_config
 from advspeech.attacks.evo_waveform import (
     WaveformSearchConfig,
     fitness,
+    waveform_search,
 )
 from advspeech.attacks.queries import CountingRecognizer
 from advspeech.core.dsp import snr_db
@@ -166,8 +167,19 @@ def test_config_chooses_the_search_and_refuses_an_unknown_one():
                                "band_hz": [100, 7000]}})  # fmt: skip
     assert isinstance(cfg, WaveformSearchConfig)
     assert (cfg.pairs, cfg.queries, cfg.snr_db, cfg.band_hz) == (3, 20000, 10, (100, 7000))
-    with pytest.raises(ValueError, match="attacks.evo.search"):
+    with pytest.raises(ValueError, match="attacks.evo: search 'genome'"):
         evolutionary_config({"search": "genome", "band_hz": [1, 2]})
+    with pytest.raises(ValueError, match="guides only the waveform search"):
+        evolutionary_config({"prior": "surrogate", "band_hz": [1, 2]})
+    with pytest.raises(ValueError, match="attacks.evo.prior"):
+        evolutionary_config({"search": "waveform", "prior": "oracle"})
+    assert evolutionary_config({"search": "waveform", "prior": "surrogate"}).prior == "surrogate"
+
+
+def test_a_surrogate_prior_without_a_surrogate_is_refused():
+    job = AttackJob(_model(ForwardOnly), _waves((9000,)), TARGET, _rooms(2), [1], "cpu")
+    with pytest.raises(ValueError, match="no surrogate recogniser"):
+        waveform_search(job, WaveformSearchConfig(queries=50, prior="surrogate"))
 
 
 def test_the_counting_wrapper_offers_no_gradient():
@@ -177,3 +189,17 @@ def test_the_counting_wrapper_offers_no_gradient():
         wrapped.loss(torch.zeros(1, 9000), torch.tensor([9000]), [TARGET])
     query(wrapped, [torch.zeros(9000), torch.zeros(8000)], TARGET)
     assert wrapped.signals == 2
+
+
+def test_a_budget_snapshot_is_the_file_a_search_with_that_budget_writes():
+    victim, waves, rooms = _model(ForwardOnly), _waves((9000,)), _rooms()
+    cfg = WaveformSearchConfig(queries=200, pairs=2, rooms=2, check_every=2, check_rooms=2,
+                               snr_db=10.0, prior_weight=0.0, stop_fraction=2.0)  # fmt: skip
+    seen = {}
+    job = AttackJob(victim, waves, TARGET, rooms, [3], "cpu")
+    waveform_search(job, cfg, on_budget=lambda b, files: seen.update({b: files}), budgets=[60, 120])
+    assert sorted(seen) == [60, 120]
+    for budget in (60, 120):
+        (alone,) = waveform_search(job, WaveformSearchConfig(**{**cfg.__dict__, "queries": budget}))
+        np.testing.assert_allclose(seen[budget][0], alone.adversarial, atol=1e-6)
+    assert np.abs(seen[60][0] - seen[120][0]).max() > 0  # the search moved in between

@@ -11,6 +11,7 @@ from testkit import make_demand_tree, make_librispeech_tree, tone, write_multich
 from advspeech import SAMPLE_RATE
 from advspeech.core.dsp import snr_db
 from advspeech.core.io import DataError, read_audio
+from advspeech.data.attacker import AttackerCorpusConfig, assign_attacker_speakers
 from advspeech.data.corpus import (
     CleanConfig,
     EmbeddedCorpusConfig,
@@ -20,6 +21,7 @@ from advspeech.data.corpus import (
 )
 from advspeech.data.mix import make_mixtures
 from advspeech.data.noise_prepare import index_demand, prepare_noise
+from advspeech.data.tts import available_variants
 
 SUBSETS = {"train": ["train-clean-100"], "test": ["test-clean"]}
 
@@ -196,3 +198,32 @@ def test_embedded_speakers_are_disjoint_by_voice_variant():
             if a != b:
                 assert not groups[a] & groups[b]
     assert assign_speakers(cfg, seed=1, variants=variants) == speakers
+
+
+def test_attacker_speakers_are_new_voices_of_the_victims_training_population():
+    victim = EmbeddedCorpusConfig(
+        speakers={"train": 6, "dev": 2, "test": 2, "babble": 0},
+        utterances_per_speaker={"train": 1, "dev": 1, "test": 1, "babble": 1},
+        pitch=(50, 51),  # a narrow voice space, so that equal draws do occur
+        pitch_range=(50, 50),
+        words_per_minute=(150, 151),
+        test_salt="holdout-2",
+    )
+    own = AttackerCorpusConfig(
+        speakers={"attacker": 12, "attacker_dev": 3},
+        utterances_per_speaker={"attacker": 1, "attacker_dev": 1},
+        seed=99,
+    )
+    attacker = assign_attacker_speakers(victim, 7, own)
+    victim_speakers = assign_speakers(victim, 7, available_variants())
+    victim_voices = {v for members in victim_speakers.values() for _, v in members}
+    own_voices = [v for members in attacker.values() for _, v in members]
+    assert [len(attacker[s]) for s in ("attacker", "attacker_dev")] == [12, 3]
+    assert len(set(own_voices)) == len(own_voices) and not set(own_voices) & victim_voices
+    train_variants = {v.variant for _, v in victim_speakers["train"]}
+    assert {v.variant for v in own_voices} <= train_variants
+    ids = [spk for members in attacker.values() for spk, _ in members]
+    assert not set(ids) & {spk for members in victim_speakers.values() for spk, _ in members}
+    assert attacker == assign_attacker_speakers(victim, 7, own)  # a function of the seeds
+    assert attacker != assign_attacker_speakers(victim, 7, AttackerCorpusConfig(
+        own.speakers, own.utterances_per_speaker, seed=100))  # fmt: skip

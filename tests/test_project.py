@@ -182,7 +182,12 @@ def test_every_tuning_driver_uses_the_shared_guard(script):
 
 @pytest.mark.parametrize(
     "script",
-    ["attack_budget_curve.py", "dnn_synthesis_dev.py", "se_selection_dev.py --variant a"],
+    [
+        "attack_budget_curve.py",
+        "dnn_synthesis_dev.py",
+        "se_selection_dev.py --variant a",
+        "evo_queries_dev.py",
+    ],
 )
 def test_tuning_drivers_refuse_the_test_split(script):
     """--split test is an error before anything is read."""

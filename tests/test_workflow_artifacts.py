@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from testkit import SMOKE, planned_jobs, smoke_config, snakemake
+from testkit import REPO, SMOKE, planned_jobs, smoke_config, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -302,6 +302,57 @@ def test_budget_sweep_table_and_figure(smoke_run):
     row = table[(table["attack"] == "evo") & (table["defence"] == "none")].iloc[0]
     assert row["rosa"] == pytest.approx(100 * trials["success"].mean())
     assert (smoke_run / "results/fig_budget.png").stat().st_size > 10_000
+
+
+def test_black_box_query_sweep_has_transfer_no_prior_and_prior_rows(smoke_run):
+    from advspeech.reporting.evo_queries import EVO_QUERIES_COLUMNS
+
+    attacks = smoke_config()["attacks"]
+    budgets = attacks["evo_queries"]["budgets"]
+    table = pd.read_csv(smoke_run / "results/evo_queries.csv")
+    assert list(table.columns) == EVO_QUERIES_COLUMNS
+    expected = [("transfer", 0)] + [(v, q) for v in ("noprior", "prior") for q in budgets]
+    assert list(table[["variant", "queries"]].itertuples(index=False, name=None)) == expected
+    assert ((table["rosa_low"] <= table["rosa"]) & (table["rosa"] <= table["rosa_high"])).all()
+    searched = table[table["variant"] != "transfer"]
+    assert (searched["queries_used"] <= searched["queries"]).all()
+    assert (searched["queries_used"] > 0).all() and table["queries_used"].iloc[0] == 0
+    # every example within the budget as played
+    assert (table["snr_db"] >= attacks["snr_db"] - 0.05).all()
+    # the transfer row plays the surrogate's own white-box examples; the prior search
+    # got the surrogate and those examples, the victim only through queries
+    transfer = pd.read_csv(smoke_run / "results/attacks/grad/surrogate/test/manifest.csv")
+    trials = pd.read_csv(smoke_run / "results/evo_queries/evo/transfer/q0/ota.csv")
+    assert set(trials["utt_id"]) <= set(transfer["utt_id"])
+    assert table["rosa"].iloc[0] == pytest.approx(100 * trials["success"].mean())
+    log = (smoke_run / f"logs/evo_queries_attack/evo/prior/q{budgets[0]}.log").read_text()
+    assert f"prior: the surrogate and its examples of {len(transfer)} utterances" in log
+    noprior = (smoke_run / f"logs/evo_queries_attack/evo/noprior/q{budgets[0]}.log").read_text()
+    assert "prior: the surrogate" not in noprior
+    assert (smoke_run / "results/fig_evo_queries.png").stat().st_size > 10_000
+
+
+def test_the_dev_query_curve_driver_measures_every_variant_on_dev(smoke_run, tmp_path):
+    """experiments/evo_queries_dev.py on the smoke run: the transfer row and both searches
+    at each budget, over the dev rooms, in the columns of results/evo_queries.csv."""
+    from advspeech.reporting.evo_queries import EVO_QUERIES_COLUMNS
+
+    out = tmp_path / "curve"
+    cmd = [sys.executable, str(REPO / "experiments/evo_queries_dev.py"), "--workdir",
+           str(smoke_run), "--budgets", "25", "50", "--utterances", "2", "--threads", "1",
+           "--set", "pairs=2", "rooms=2", "check_rooms=2", "--out", str(out)]  # fmt: skip
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    table = pd.read_csv(out.with_suffix(".csv"))
+    assert list(table.columns) == [*EVO_QUERIES_COLUMNS, "split"]
+    assert list(table[["variant", "queries"]].itertuples(index=False, name=None)) == [
+        ("transfer", 0), ("noprior", 25), ("noprior", 50), ("prior", 25), ("prior", 50)
+    ]  # fmt: skip
+    assert (table["split"] == "dev").all() and (table["n_utterances"] == 2).all()
+    assert (table["queries_used"] <= table["queries"].where(table["queries"] > 0, 0)).all()
+    trials = pd.read_csv(out / "prior" / "q25" / "trials.csv")
+    dev_rooms = set(pd.read_csv(smoke_run / "results/data/rirs/dev.csv")["room_id"])
+    assert set(trials["room_id"]) <= dev_rooms
 
 
 def test_perturbation_examples_show_clean_adversarial_and_perturbation(smoke_run):

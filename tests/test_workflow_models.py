@@ -229,3 +229,28 @@ def test_editing_a_workflow_script_reruns_its_rule(smoke_run):
         script.write_bytes(original)
         os.utime(script, (before.st_atime, before.st_mtime))
     assert jobs == {"data_summary": 1, "all": 1}
+
+
+def test_the_surrogate_learns_from_speech_and_voices_the_victim_never_saw(smoke_run):
+    """The attacker's own recogniser: no utterance, sentence, speaker or voice of the
+    victim's corpus in its training or early-stopping data, and weights of its own."""
+    data = smoke_run / "results/data/clean"
+    victim = pd.concat([pd.read_csv(p) for p in data.glob("*.csv") if "attacker" not in p.name
+                        and not p.name.endswith("_skipped.csv")])  # fmt: skip
+    attacker = pd.concat([pd.read_csv(data / f"{s}.csv") for s in ("attacker", "attacker_dev")])
+    assert len(attacker) and set(attacker["split"]) == {"attacker", "attacker_dev"}
+    for column in ("utt_id", "speaker", "text", "clean_path"):
+        assert not set(attacker[column]) & set(victim[column]), column
+    voice = ["voice", "words_per_minute", "pitch", "pitch_range"]
+    victim_voices = pd.read_csv(smoke_run / "resources/embedded/speakers.csv")[voice]
+    own_voices = pd.read_csv(smoke_run / "resources/embedded/attacker_speakers.csv")[voice]
+    assert not set(map(tuple, own_voices.values)) & set(map(tuple, victim_voices.values))
+    mixtures = pd.read_csv(smoke_run / "results/data/mix/attacker.csv")
+    assert set(mixtures["utt_id"]) <= set(attacker["utt_id"])
+    surrogate = load_checkpoint(smoke_run / "results/models/asr/surrogate.pt")
+    victim_model = load_checkpoint(smoke_run / "results/models/asr/ds.pt")
+    assert surrogate["meta"]["arch"] == victim_model["meta"]["arch"]  # the same family
+    weights = [k for k, v in victim_model["state_dict"].items() if v.is_floating_point()]
+    assert weights and all(
+        not torch.equal(surrogate["state_dict"][k], victim_model["state_dict"][k]) for k in weights
+    )

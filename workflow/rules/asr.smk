@@ -1,14 +1,10 @@
-"""Stage 5, asr: the victim recogniser (ds) and its adversarially trained twin (ds_advt)."""
+"""Stage 5, asr: the victim recogniser (ds), its adversarially trained twin (ds_advt)
+and the black-box attacker's own recogniser (surrogate, opt-in)."""
 
 
 rule train_asr:
     input:
         unpack(asr_training_inputs),
-        train_clean="results/data/clean/train.csv",
-        train_noisy="results/data/mix/train.csv",
-        dev_clean="results/data/clean/dev.csv",
-        dev_noisy="results/data/mix/dev.csv",
-        rirs="results/data/rirs/train.csv",
         code=lib("train_asr"),
     output:
         model="results/models/asr/{asr}.pt",
@@ -18,7 +14,7 @@ rule train_asr:
     benchmark:
         "benchmarks/train_asr/{asr}.tsv"
     wildcard_constraints:
-        asr="ds|ds_advt",
+        asr="ds|ds_advt|surrogate",
     priority: critical_path_priority
     conda:
         "../../envs/torch.yaml"
@@ -30,7 +26,7 @@ rule train_asr:
         model=config["asr"]["model"],
         train=lambda wc: asr_train_params(wc.asr),
         device=config["device"],
-        seed=config["seed"],
+        seed=lambda wc: asr_seed(wc.asr),
         # resumable state lives outside the outputs (Snakemake deletes those first)
         state="resources/train_state/asr/{asr}.pt",
     script:

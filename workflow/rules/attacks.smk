@@ -5,6 +5,7 @@ attacker's budget sweep through an enhancement model (Fig. 3)."""
 
 rule attack:
     input:
+        unpack(attack_prior_input),
         model="results/models/asr/{asr}.pt",
         clean="results/data/clean/{split}.csv",
         rirs="results/data/rirs/attack.csv",
@@ -20,7 +21,8 @@ rule attack:
         "benchmarks/attack/{attack}/{asr}/{split}.tsv"
     wildcard_constraints:
         attack="|".join(ATTACK_NAMES),
-        asr="|".join(ASR_MODELS),
+        # surrogate: the attacker's own white-box examples (a black-box attack's prior)
+        asr="|".join(ASR_MODELS + ["surrogate"]),
         # dev: attacked dev utterances for tuning (an opt-in target, not in rule all)
         split="train|dev|test",
     # train-split attacks feed the AdvT recogniser and SE models (the longest chain)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from snakemake.utils import validate
+from snakemake.exceptions import WorkflowError
 
 # Workflow scripts import the library from src/ even without `pip install -e .`
 # (e.g. inside a --sdm conda environment): put it on the scripts' PYTHONPATH.
@@ -33,6 +34,7 @@ from advspeech.pipeline.config import (
     se_train_settings,
 )
 from advspeech.data import MIX_SPLITS, SPLITS
+from advspeech.data.attacker import ATTACKER_SPLITS
 from advspeech.data.noise import BABBLE_POOLS
 from advspeech.data.rooms import RIR_SETS
 from advspeech.core.registry import REGISTRY_ENV
@@ -95,10 +97,12 @@ def critical_path_priority(wildcards):
 
 EMBEDDED_CORPUS = "resources/embedded/corpus"
 EMBEDDED_NOISE = "resources/embedded/noise"
+# the black-box attacker's own speech (advspeech.data.attacker)
+ATTACKER_CORPUS = "resources/embedded/attacker_corpus"
 
 
 wildcard_constraints:
-    split="|".join(SPLITS),
+    split="|".join(SPLITS + ATTACKER_SPLITS),
     rirset="|".join(RIR_SETS),
 
 
@@ -138,6 +142,47 @@ def corpus_subsets():
         return {s: [s] for s in corpus_splits()}
     subsets = config["corpus"]["librispeech"]["subsets"]
     return {s: list(subsets[s]) for s in corpus_splits()}
+
+
+def attacker_corpus_root():
+    if config["corpus"]["source"] == "embedded":
+        return ATTACKER_CORPUS
+    return config["corpus"]["librispeech"]["root"]
+
+
+def attacker_corpus_subsets(wildcards):
+    """Attacker split -> subset folders: the embedded attacker corpus, or LibriSpeech
+    subsets the victim does not use (``corpus.librispeech.subsets.attacker`` and
+    ``attacker_dev``, e.g. train-clean-360)."""
+    if config["corpus"]["source"] == "embedded":
+        return {s: [s] for s in ATTACKER_SPLITS}
+    subsets = config["corpus"]["librispeech"]["subsets"]
+    missing = [s for s in ATTACKER_SPLITS if not subsets.get(s)]
+    if missing:
+        raise WorkflowError(
+            f"the surrogate needs corpus.librispeech.subsets.{missing[0]}: LibriSpeech "
+            "subsets of the attacker's own, which the victim's splits do not use"
+        )
+    return {s: list(subsets[s]) for s in ATTACKER_SPLITS}
+
+
+def attacker_corpus_input(wildcards):
+    if config["corpus"]["source"] == "embedded":
+        return {"corpus": ATTACKER_CORPUS}
+    return {}
+
+
+def clean_corpus_index(wildcards):
+    """The index a split is prepared from: the attacker's own or the victim's."""
+    if wildcards.split in ATTACKER_SPLITS:
+        return "results/data/attacker_corpus.csv"
+    return "results/data/corpus.csv"
+
+
+def mix_per_utterance(split):
+    """Mixtures per utterance of a split; the attacker's splits mix like train and dev."""
+    per = config["mix"]["per_utterance"]
+    return per.get(split, per["train" if split == "attacker" else "dev"])
 
 
 def corpus_input(wildcards):
@@ -201,6 +246,11 @@ def asr_train_params(asr):
     return asr_train_settings(config, asr)
 
 
+def asr_seed(asr):
+    """The surrogate is trained from the attacker's seed, the victims from the run's."""
+    return config["surrogate"]["seed"] if asr == "surrogate" else config["seed"]
+
+
 def adversarial_training_examples():
     """Adversarial examples of train utterances (crafted against ds) that the
     adversarially trained recogniser and enhancement models learn from."""
@@ -210,14 +260,37 @@ def adversarial_training_examples():
     )
 
 
+def attack_prior_input(wildcards):
+    """A black-box attack with ``prior: surrogate`` gets the attacker's own recogniser
+    and its white-box examples of the same utterances as starting points."""
+    settings = config["attacks"].get(wildcards.attack, {})
+    if settings.get("prior", "none") != "surrogate" or wildcards.asr == "surrogate":
+        return {}
+    return {
+        "surrogate": "results/models/asr/surrogate.pt",
+        "priors": f"results/attacks/grad/surrogate/{wildcards.split}/manifest.csv",
+    }
+
+
 def asr_training_inputs(wildcards):
-    """ds_advt starts from the trained ds and adds adversarial train examples."""
+    """ds learns from the train split and early-stops on dev; ds_advt starts from the
+    trained ds and adds adversarial train examples; the surrogate learns from the
+    attacker's own corpus and rooms only."""
+    if wildcards.asr == "surrogate":
+        train, dev, rooms = "attacker", "attacker_dev", "attack"
+    else:
+        train, dev, rooms = "train", "dev", "train"
+    inputs = {
+        "train_clean": f"results/data/clean/{train}.csv",
+        "train_noisy": f"results/data/mix/{train}.csv",
+        "dev_clean": f"results/data/clean/{dev}.csv",
+        "dev_noisy": f"results/data/mix/{dev}.csv",
+        "rirs": f"results/data/rirs/{rooms}.csv",
+    }
     if wildcards.asr == "ds_advt":
-        return {
-            "init": "results/models/asr/ds.pt",
-            "adversarial": adversarial_training_examples(),
-        }
-    return {}
+        inputs["init"] = "results/models/asr/ds.pt"
+        inputs["adversarial"] = adversarial_training_examples()
+    return inputs
 
 
 def se_train_params(se, training):
@@ -440,6 +513,54 @@ def budget_inputs(wildcards):
         inputs[f"manifest{i}"] = f"{where}/manifest.csv"
         inputs[f"trials{i}"] = f"{where}/ota_{c['defence']}.csv"
     return inputs
+
+
+def evo_query_cells():
+    """Every point of results/evo_queries.csv: the transfer example (0 queries), then
+    the waveform search without and with the surrogate prior at each budget."""
+    budgets = config["attacks"]["evo_queries"]["budgets"]
+    return [{"variant": "transfer", "queries": 0}] + [
+        {"variant": variant, "queries": int(q)}
+        for variant in ("noprior", "prior")
+        for q in budgets
+    ]
+
+
+def evo_queries_inputs(wildcards):
+    inputs = {}
+    for i, c in enumerate(evo_query_cells()):
+        where = f"results/evo_queries/evo/{c['variant']}/q{c['queries']}"
+        inputs[f"manifest{i}"] = evo_queries_manifest_path(c["variant"], c["queries"])
+        inputs[f"trials{i}"] = f"{where}/ota.csv"
+    return inputs
+
+
+def evo_queries_manifest_path(variant, queries):
+    """The examples a query-sweep point plays: the surrogate's own (transfer) or the
+    search's at that budget."""
+    if variant == "transfer":
+        return "results/attacks/grad/surrogate/test/manifest.csv"
+    return f"results/evo_queries/evo/{variant}/q{queries}/manifest.csv"
+
+
+def evo_queries_manifest(wildcards):
+    return evo_queries_manifest_path(wildcards.variant, wildcards.queries)
+
+
+def evo_queries_prior_input(wildcards):
+    if wildcards.variant != "prior":
+        return {}
+    return {
+        "surrogate": "results/models/asr/surrogate.pt",
+        "priors": "results/attacks/grad/surrogate/test/manifest.csv",
+    }
+
+
+def evo_query_settings(variant, queries):
+    """attacks.evo with the waveform search at a budget, with or without the prior."""
+    settings = attack_settings("evo")
+    prior = "surrogate" if variant == "prior" else "none"
+    return {**settings, "search": "waveform", "queries": int(queries), "prior": prior}
 
 
 def ota_se_input(wildcards):

@@ -23,6 +23,50 @@ rule synthesize_corpus:
         "../scripts/synthesize_corpus.py"
 
 
+rule synthesize_attacker_corpus:
+    input:
+        victim=EMBEDDED_CORPUS,
+        code=lib("synthesize_attacker_corpus"),
+    output:
+        corpus=directory(ATTACKER_CORPUS),
+        speakers="resources/embedded/attacker_speakers.csv",
+    log:
+        "logs/synthesize_attacker_corpus.log",
+    benchmark:
+        "benchmarks/synthesize_attacker_corpus.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: max(2, THREADS)
+    params:
+        embedded=config["corpus"]["embedded"],
+        test_salt=config["test_salt"],
+        seed=config["seed"],
+        attacker=config["surrogate"]["corpus"],
+        attacker_seed=config["surrogate"]["seed"],
+        forbidden=[config["target_phrase"]],
+    script:
+        "../scripts/synthesize_attacker_corpus.py"
+
+
+rule index_attacker_corpus:
+    input:
+        unpack(attacker_corpus_input),
+        code=lib("index_corpus"),
+    output:
+        "results/data/attacker_corpus.csv",
+    log:
+        "logs/index_attacker_corpus.log",
+    benchmark:
+        "benchmarks/index_attacker_corpus.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        root=attacker_corpus_root(),
+        subsets=attacker_corpus_subsets,
+    script:
+        "../scripts/index_corpus.py"
+
+
 rule index_corpus:
     input:
         unpack(corpus_input),
@@ -44,7 +88,7 @@ rule index_corpus:
 
 rule prepare_clean:
     input:
-        corpus="results/data/corpus.csv",
+        corpus=clean_corpus_index,
         code=lib("prepare_clean"),
     output:
         manifest="results/data/clean/{split}.csv",

@@ -14,12 +14,12 @@ rule mix:
     benchmark:
         "benchmarks/mix/{split}.tsv"
     wildcard_constraints:
-        split="train|dev|test",
+        split="train|dev|test|attacker|attacker_dev",
     conda:
         "../../envs/data.yaml"
     params:
         snrs_db=config["mix"]["snrs_db"],
-        per_utterance=lambda wc: config["mix"]["per_utterance"][wc.split],
+        per_utterance=lambda wc: mix_per_utterance(wc.split),
         # test from the held-out noises; dev from the train ones or its own
         noise_split=lambda wc: noise_split_of(wc.split),
         seed=config["seed"],

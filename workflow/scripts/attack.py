@@ -15,6 +15,12 @@ with rule_logging(snakemake.log[0]) as log:
         read_csv(snakemake.input.clean, required=["utt_id", "clean_path", "text", "n_samples"]),
         p.utterances,
     )
+    surrogate, priors = None, None
+    if "surrogate" in snakemake.input.keys():  # noqa: SIM118 (a Snakemake namedlist)
+        surrogate = load_recognizer(snakemake.input.surrogate, device)
+        starts = read_csv(snakemake.input.priors, required=["utt_id", "adv_path"])
+        priors = dict(zip(starts["utt_id"], starts["adv_path"], strict=True))
+        log.info("prior: the surrogate and its examples of %d utterances", len(priors))
     manifest = run_attack(
         snakemake.wildcards.attack,
         load_recognizer(snakemake.input.model, device),
@@ -26,6 +32,8 @@ with rule_logging(snakemake.log[0]) as log:
         seed=p.seed,
         batch_size=p.batch_size,
         device=device,
+        surrogate=surrogate,
+        priors=priors,
     )
     done = manifest[manifest["skipped"].fillna("") == ""]
     if done.empty:

@@ -53,7 +53,12 @@ from advspeech.attacks.base import (
     play_in_rooms,
     query,
 )
-from advspeech.attacks.evo_waveform import MFCCDistance, WaveformSearchConfig, waveform_search
+from advspeech.attacks.evo_waveform import (
+    MFCCDistance,
+    WaveformSearchConfig,
+    waveform_config,
+    waveform_search,
+)
 from advspeech.core.dsp import snr_budget_scale
 from advspeech.core.text import check_in_alphabet
 
@@ -378,19 +383,18 @@ def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool]
 
 
 def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig | WaveformSearchConfig:
-    """``attacks.evo`` of the config -> the settings of its ``search`` (``envelope``,
-    the default, or ``waveform`` with its block ``waveform`` and the shared
-    ``queries``, ``linf`` and ``snr_db``)."""
+    """``attacks.evo`` -> the settings of its ``search``: ``envelope`` (the default) or
+    ``waveform`` (:func:`waveform_config`, the only one a surrogate prior guides)."""
     cfg = dict(cfg)
-    search, waveform = cfg.pop("search", "envelope"), cfg.pop("waveform", {})
+    search, prior = cfg.pop("search", "envelope"), cfg.pop("prior", "none")
     if search == "waveform":
-        shared = {k: cfg[k] for k in ("queries", "linf", "snr_db") if k in cfg}
-        block = {**waveform, **shared}
-        if "band_hz" in block:
-            block["band_hz"] = tuple(block["band_hz"])
-        return WaveformSearchConfig(**block)
-    if search != "envelope":
-        raise ValueError(f"attacks.evo.search: {search!r} is not envelope or waveform")
+        return waveform_config(cfg, prior)
+    if search != "envelope" or prior != "none":
+        raise ValueError(
+            f"attacks.evo: search {search!r} with prior {prior!r}; the search is envelope or "
+            "waveform, and prior: surrogate guides only the waveform search"
+        )
+    cfg.pop("waveform", None)
     return EvolutionaryAttackConfig(**{**cfg, "band_hz": tuple(cfg["band_hz"])})
 
 

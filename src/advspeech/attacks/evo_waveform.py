@@ -34,6 +34,7 @@ over-the-air black-box attacks work (``../REFERENCES`` in the design notes):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,9 @@ class WaveformSearchConfig:
     noise_std: float = 0.002
     linf: float = 0.1
     snr_db: float | None = None
+    # "surrogate": the attack needs the attacker's own recogniser (AttackJob.surrogate)
+    # and starts from its white-box examples (AttackJob.priors); "none": queries only
+    prior: str = "none"
 
     def queries_per_generation(self) -> int:
         """The population in every room, and the mean's own digital decode."""
@@ -115,9 +119,23 @@ class _WaveSearch:
         return (self.x + delta).clamp(-1, 1)
 
 
-def waveform_search(job: AttackJob, cfg: WaveformSearchConfig) -> list[AttackResult]:
+def waveform_search(
+    job: AttackJob,
+    cfg: WaveformSearchConfig,
+    on_budget: Callable[[int, list[np.ndarray]], None] | None = None,
+    budgets: Sequence[int] = (),
+) -> list[AttackResult]:
     """Search every utterance of the batch (see the module docstring); one batched victim
-    query a generation for all searches still running."""
+    query a generation for all searches still running. ``on_budget(b, files)``, if
+    given, sees for each budget ``b`` of ``budgets`` the files a search with
+    ``queries=b`` would have written (each search's elite when its next generation
+    would no longer fit in ``b``; equal up to the rounding of batched forward passes):
+    a query curve from one run."""
+    if cfg.prior == "surrogate" and (job.surrogate is None or job.priors is None):
+        raise ValueError(
+            "attacks.evo.prior is surrogate, but the attack got no surrogate recogniser or "
+            "no starting examples (the attack rule passes both)"
+        )
     victim = CountingRecognizer(job.recognizer)
     bank = room_bank(job.rirs)
     priors = job.priors if job.priors is not None else [None] * len(job.waves)
@@ -130,12 +148,20 @@ def waveform_search(job: AttackJob, cfg: WaveformSearchConfig) -> list[AttackRes
     check_cost = min(cfg.check_rooms, len(bank))
     mfcc = MFCCDistance() if cfg.mfcc_weight else None
     t0 = time.time()
+    snapshots = {b: [None] * len(searches) for b in sorted(budgets) if b < cfg.queries}
+
+    def fits(s: _WaveSearch, budget: int) -> bool:
+        return not s.done and s.queries + per_generation + check_cost + 1 <= budget
+
     while True:
-        active = [
-            s
-            for s in searches
-            if not s.done and s.queries + per_generation + check_cost + 1 <= cfg.queries
-        ]
+        for b, files in list(snapshots.items()):
+            for i, s in enumerate(searches):
+                if files[i] is None and not fits(s, b):
+                    files[i] = s.file(s.elite).numpy()
+            if on_budget is not None and all(f is not None for f in files):
+                on_budget(b, files)
+                del snapshots[b]
+        active = [s for s in searches if fits(s, cfg.queries)]
         if not active:
             break
         _generation(victim, surrogate, active, job.target, bank, cfg, mfcc)
@@ -304,3 +330,17 @@ class MFCCDistance:
         a = self.mfcc(candidates)
         b = self.mfcc(original[None])
         return (a - b).pow(2).mean(dim=(1, 2)).sqrt()
+
+
+def waveform_config(cfg: dict, prior: str) -> WaveformSearchConfig:
+    """``attacks.evo`` with ``search: waveform`` -> its settings: the block ``waveform``
+    with the shared ``queries``, ``linf`` and ``snr_db``, and the ``prior``."""
+    if prior not in ("none", "surrogate"):
+        raise ValueError(f"attacks.evo.prior: {prior!r} is not none or surrogate")
+    block = {
+        **cfg.get("waveform", {}),
+        **{k: cfg[k] for k in ("queries", "linf", "snr_db") if k in cfg},
+    }
+    if "band_hz" in block:
+        block["band_hz"] = tuple(block["band_hz"])
+    return WaveformSearchConfig(**block, prior=prior)

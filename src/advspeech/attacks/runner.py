@@ -63,6 +63,9 @@ def run_attack(
     entry = ATTACKS[attack]
     settings = entry.config(cfg)
     out_dir = Path(out_dir)
+    missing = sorted(set(clean["utt_id"]) - set(priors or {})) if priors is not None else []
+    if missing:
+        raise ValueError(f"no starting example for {len(missing)} utterances, e.g. {missing[0]}")
     rows = []
     for start in tqdm(range(0, len(clean), batch_size), desc=f"{attack} attack batches"):
         part = clean.iloc[start : start + batch_size]

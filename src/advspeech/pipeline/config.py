@@ -223,9 +223,12 @@ def split_size(cfg: dict, split: str) -> int:
 
 def asr_train_settings(cfg: dict, asr: str) -> dict:
     """Training settings of one recogniser: ``ds`` from ``asr.train``, ``ds_advt`` from
-    ``asr.advt`` over it (Eq. 6 fine-tuning for all its epochs)."""
+    ``asr.advt`` over it (Eq. 6 fine-tuning for all its epochs), ``surrogate`` from
+    ``surrogate.train`` over it."""
     if asr == "ds":
         return {**cfg["asr"]["train"], "alpha": 1.0, "eps": 0.0}
+    if asr == "surrogate":  # the attacker's own: the victim's recipe, its overrides
+        return {**cfg["asr"]["train"], **cfg["surrogate"]["train"], "alpha": 1.0, "eps": 0.0}
     advt = cfg["asr"]["advt"]
     return {**cfg["asr"]["train"], **advt, "patience": advt["epochs"]}
 
