@@ -81,7 +81,9 @@ def searched_cells(variant, victim, surrogate, clean, starts, rooms, settings, a
 def main() -> None:
     parser = tuning_parser(__doc__, "results/experiments/evo_queries_dev")
     parser.add_argument("--workdir", default=".", help="a finished workflow run")
-    parser.add_argument("--surrogate", default="results/models/asr/surrogate.pt")
+    parser.add_argument(
+        "--surrogate", default=None, help="default: the workdir's results/models/asr/surrogate.pt"
+    )
     parser.add_argument("--budgets", type=int, nargs="+", default=[2000, 5000, 20000])
     parser.add_argument("--utterances", type=int, default=16)
     parser.add_argument("--variants", nargs="+", default=["transfer", "noprior", "prior"])
@@ -90,7 +92,8 @@ def main() -> None:
     args = tuning_args(parser, "experiments/evo_queries_dev.py")
     set_threads(args.threads)
     args.config = config = default_config()
-    surrogate_path = Path(args.surrogate).resolve()
+    surrogate_path = Path(args.surrogate or Path(args.workdir, "results/models/asr/surrogate.pt"))
+    surrogate_path = surrogate_path.resolve()
     os.chdir(args.workdir)
     device = torch.device("cpu")
     victim = load_recognizer("results/models/asr/ds.pt", device)

@@ -250,7 +250,8 @@ def test_the_surrogate_learns_from_speech_and_voices_the_victim_never_saw(smoke_
     surrogate = load_checkpoint(smoke_run / "results/models/asr/surrogate.pt")
     victim_model = load_checkpoint(smoke_run / "results/models/asr/ds.pt")
     assert surrogate["meta"]["arch"] == victim_model["meta"]["arch"]  # the same family
-    weights = [k for k, v in victim_model["state_dict"].items() if v.is_floating_point()]
+    # the learnt weights (the MFCC front end's fixed buffers are the same by design)
+    weights = [k for k in victim_model["state_dict"] if not k.startswith("front_end.")]
     assert weights and all(
         not torch.equal(surrogate["state_dict"][k], victim_model["state_dict"][k]) for k in weights
     )
