@@ -391,11 +391,10 @@ def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig | WaveformSearchC
         return waveform_config(cfg, prior)
     if search != "envelope" or prior != "none":
         raise ValueError(
-            f"attacks.evo: search {search!r} with prior {prior!r}; the search is envelope or "
-            "waveform, and prior: surrogate guides only the waveform search"
-        )
-    cfg.pop("waveform", None)
-    return EvolutionaryAttackConfig(**{**cfg, "band_hz": tuple(cfg["band_hz"])})
+            f"attacks.evo: search {search!r}, prior {prior!r}: the search is envelope or "
+            "waveform; prior: surrogate guides only the waveform search")  # fmt: skip
+    envelope = {k: v for k, v in cfg.items() if k != "waveform"}
+    return EvolutionaryAttackConfig(**{**envelope, "band_hz": tuple(cfg["band_hz"])})
 
 
 EVO = Attack(evolutionary_attack, evolutionary_config)

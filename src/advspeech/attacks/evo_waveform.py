@@ -154,13 +154,7 @@ def waveform_search(
         return not s.done and s.queries + per_generation + check_cost + 1 <= budget
 
     while True:
-        for b, files in list(snapshots.items()):
-            for i, s in enumerate(searches):
-                if files[i] is None and not fits(s, b):
-                    files[i] = s.file(s.elite).numpy()
-            if on_budget is not None and all(f is not None for f in files):
-                on_budget(b, files)
-                del snapshots[b]
+        _snapshot(searches, snapshots, fits, on_budget)
         active = [s for s in searches if fits(s, cfg.queries)]
         if not active:
             break
@@ -182,6 +176,18 @@ def waveform_search(
         )
         for f, s, d in zip(files, searches, digital, strict=True)
     ]
+
+
+def _snapshot(searches, snapshots: dict, fits, on_budget) -> None:
+    """Keep each search's elite the moment its next generation no longer fits a budget
+    of ``snapshots``; hand a budget's files to ``on_budget`` once every search has one."""
+    for b, files in list(snapshots.items()):
+        for i, s in enumerate(searches):
+            if files[i] is None and not fits(s, b):
+                files[i] = s.file(s.elite).numpy()
+        if on_budget is not None and all(f is not None for f in files):
+            on_budget(b, files)
+            del snapshots[b]
 
 
 def played(files: torch.Tensor, rooms: torch.Tensor, noise: torch.Tensor, bank) -> torch.Tensor:
