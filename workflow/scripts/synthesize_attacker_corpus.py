@@ -6,21 +6,12 @@ from advspeech.data.attacker import (
     synthesize_attacker_corpus,
     victim_sentences,
 )
-from advspeech.data.corpus import EmbeddedCorpusConfig
+from advspeech.data.corpus import embedded_corpus_config
 from advspeech.pipeline.runtime import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
-    emb, own = snakemake.params.embedded, snakemake.params.attacker
-    victim = EmbeddedCorpusConfig(
-        speakers=emb["speakers"],
-        utterances_per_speaker=emb["utterances_per_speaker"],
-        languages=tuple(emb["languages"]),
-        exclude_variants=tuple(emb["exclude_variants"]),
-        words_per_minute=tuple(emb["words_per_minute"]),
-        pitch=tuple(emb["pitch"]),
-        pitch_range=tuple(emb["pitch_range"]),
-        test_salt=snakemake.params.test_salt,
-    )
+    own = snakemake.params.attacker
+    victim = embedded_corpus_config(snakemake.params.embedded, snakemake.params.test_salt)
     cfg = AttackerCorpusConfig(
         speakers=own["speakers"],
         utterances_per_speaker=own["utterances_per_speaker"],

@@ -46,6 +46,20 @@ class EmbeddedCorpusConfig:
     test_salt: str = ""
 
 
+def embedded_corpus_config(embedded: Mapping, test_salt: str = "") -> EmbeddedCorpusConfig:
+    """Config ``corpus.embedded`` (and the top-level ``test_salt``) -> its settings."""
+    return EmbeddedCorpusConfig(
+        speakers=embedded["speakers"],
+        utterances_per_speaker=embedded["utterances_per_speaker"],
+        languages=tuple(embedded["languages"]),
+        exclude_variants=tuple(embedded["exclude_variants"]),
+        words_per_minute=tuple(embedded["words_per_minute"]),
+        pitch=tuple(embedded["pitch"]),
+        pitch_range=tuple(embedded["pitch_range"]),
+        test_salt=test_salt,
+    )
+
+
 def assign_speakers(
     cfg: EmbeddedCorpusConfig, seed: int, variants: Sequence[str]
 ) -> dict[str, list[tuple[int, VoiceSpec]]]:
