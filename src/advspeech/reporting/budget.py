@@ -47,18 +47,25 @@ class BudgetCell:
     trials: str
 
 
+def attacked_trials_rosa(manifest: str, trials: str, n_boot: int, seed: int):
+    """An attack cell's attacked rows (skipped utterances left out), its over-the-air
+    trials and their RoSA with its interval over voices, then utterances."""
+    frame = pd.read_csv(manifest, keep_default_na=False)
+    attacked = frame[frame["skipped"].astype(str) == ""]
+    played = pd.read_csv(trials, keep_default_na=False)
+    rosa = rate_ci(
+        played["success"].astype(float).to_numpy(), played["utt_id"], n_boot=n_boot, seed=seed
+    )
+    return attacked, played, rosa
+
+
 def budget_table(
     cells: Sequence[BudgetCell], asr: str = "ds", n_boot: int = 2000, seed: int = 0
 ) -> pd.DataFrame:
     """:data:`BUDGET_COLUMNS`, one row per cell, in the cells' order."""
     rows = []
     for cell in cells:
-        manifest = pd.read_csv(cell.manifest, keep_default_na=False)
-        attacked = manifest[manifest["skipped"].astype(str) == ""]
-        trials = pd.read_csv(cell.trials, keep_default_na=False)
-        rosa = rate_ci(
-            trials["success"].astype(float).to_numpy(), trials["utt_id"], n_boot=n_boot, seed=seed
-        )
+        attacked, trials, rosa = attacked_trials_rosa(cell.manifest, cell.trials, n_boot, seed)
         rows.append(
             {
                 "attack": cell.attack,

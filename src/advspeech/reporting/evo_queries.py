@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from advspeech.core.io import atomic_path
-from advspeech.evaluation.statistics import rate_ci
+from advspeech.reporting.budget import attacked_trials_rosa
 
 EVO_QUERIES_COLUMNS = [
     "variant",
@@ -62,12 +62,7 @@ def evo_queries_table(
     """:data:`EVO_QUERIES_COLUMNS`, one row per cell, in the cells' order."""
     rows = []
     for cell in cells:
-        manifest = pd.read_csv(cell.manifest, keep_default_na=False)
-        attacked = manifest[manifest["skipped"].astype(str) == ""]
-        trials = pd.read_csv(cell.trials, keep_default_na=False)
-        rosa = rate_ci(
-            trials["success"].astype(float).to_numpy(), trials["utt_id"], n_boot=n_boot, seed=seed
-        )
+        attacked, _, rosa = attacked_trials_rosa(cell.manifest, cell.trials, n_boot, seed)
         digital = attacked["success_digital"].astype(str).str.lower() == "true"
         # the transfer example spent no victim query (its queries were the surrogate's)
         used = (
