@@ -11,7 +11,7 @@ from testkit import smoke_config
 
 from advspeech.core.io import read_audio
 from advspeech.core.seeding import rng_for
-from advspeech.data.corpus import EmbeddedCorpusConfig, assign_speakers
+from advspeech.data.corpus import assign_speakers, embedded_corpus_config
 from advspeech.data.noise import generate_environment
 from advspeech.data.tts import available_variants
 
@@ -31,19 +31,8 @@ def test_the_test_holdout_shares_no_voice_or_sentence_and_the_old_test_is_dev(sm
     assert test_text and not test_text & other_text
     # the original test split (no salt) now speaks in dev
     cfg = smoke_config()
-    emb = cfg["corpus"]["embedded"]
     legacy = assign_speakers(
-        EmbeddedCorpusConfig(
-            speakers=emb["speakers"],
-            utterances_per_speaker=emb["utterances_per_speaker"],
-            languages=tuple(emb["languages"]),
-            exclude_variants=tuple(emb["exclude_variants"]),
-            words_per_minute=tuple(emb["words_per_minute"]),
-            pitch=tuple(emb["pitch"]),
-            pitch_range=tuple(emb["pitch_range"]),
-        ),
-        cfg["seed"],
-        available_variants(),
+        embedded_corpus_config(cfg["corpus"]["embedded"]), cfg["seed"], available_variants()
     )
     dev = voices[voices["split"] == "dev"]
     assert {v.name for _, v in legacy["test"]} <= set(dev["voice"])
