@@ -1,6 +1,6 @@
 """Stage 6, attacks: adversarial examples (grad, evo), their over-the-air evaluation in
 held-out rooms without and with an enhancement model (Table 4), and the adaptive
-attacker's budget sweep through an enhancement model (Fig. 3)."""
+attacker's quietest search through an enhancement model (Fig. 3)."""
 
 
 rule attack:
@@ -45,22 +45,22 @@ rule attack:
 
 rule over_the_air:
     input:
-        unpack(ota_se_input),
+        unpack(defence_model_input),
         model="results/models/asr/{asr}.pt",
         attack="results/attacks/{attack}/{asr}/test/manifest.csv",
         rirs=lambda wc: f"results/data/rirs/{OTA_ROOMS[wc.trials]}.csv",
         code=lib("over_the_air"),
     output:
-        "results/{trials}/{attack}/{asr}/{se}.csv",
+        "results/{trials}/{attack}/{asr}/{defence}.csv",
     log:
-        "logs/over_the_air/{trials}/{attack}/{asr}/{se}.log",
+        "logs/over_the_air/{trials}/{attack}/{asr}/{defence}.log",
     benchmark:
-        "benchmarks/over_the_air/{trials}/{attack}/{asr}/{se}.tsv"
+        "benchmarks/over_the_air/{trials}/{attack}/{asr}/{defence}.tsv"
     wildcard_constraints:
         trials="|".join(OTA_ROOMS),
         attack="|".join(ATTACK_NAMES),
         asr="|".join(ASR_MODELS),
-        se=DEFENCE_PATTERN,
+        defence=DEFENCE_PATTERN,
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
@@ -70,7 +70,7 @@ rule over_the_air:
         rooms=config["attacks"]["ota"]["rooms"],
         noise_std=lambda wc: ota_noise_std(wc.trials),
         segment=config["se"]["segment"],
-        transform=lambda wc: transform_settings(wc.se),
+        transform=lambda wc: transform_settings(wc.defence),
         device=config["device"],
         seed=config["seed"],
     script:
@@ -79,7 +79,7 @@ rule over_the_air:
 
 rule adaptive_attack:
     input:
-        unpack(adaptive_se_input),
+        unpack(defence_model_input),
         model="results/models/asr/ds.pt",
         clean="results/data/clean/test.csv",
         code=lib("adaptive_attack"),

@@ -19,7 +19,7 @@ rule budget_attack:
         "benchmarks/budget_attack/{attack}/snr{snr}.tsv"
     wildcard_constraints:
         attack="|".join(ATTACK_NAMES),
-        snr=BUDGET_PATTERN,
+        snr=SWEEP_SNR_PATTERN,
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
@@ -38,21 +38,21 @@ rule budget_attack:
 
 rule budget_trials:
     input:
-        unpack(ota_se_input),
+        unpack(defence_model_input),
         model="results/models/asr/ds.pt",
         attack="results/budget/{attack}/snr{snr}/manifest.csv",
         rirs="results/data/rirs/test.csv",
         code=lib("over_the_air"),
     output:
-        "results/budget/{attack}/snr{snr}/ota_{se}.csv",
+        "results/budget/{attack}/snr{snr}/ota_{defence}.csv",
     log:
-        "logs/budget_trials/{attack}/snr{snr}/{se}.log",
+        "logs/budget_trials/{attack}/snr{snr}/{defence}.log",
     benchmark:
-        "benchmarks/budget_trials/{attack}/snr{snr}/{se}.tsv"
+        "benchmarks/budget_trials/{attack}/snr{snr}/{defence}.tsv"
     wildcard_constraints:
         attack="|".join(ATTACK_NAMES),
-        snr=BUDGET_PATTERN,
-        se="|".join(BUDGET_DEFENCES),
+        snr=SWEEP_SNR_PATTERN,
+        defence="|".join(SWEEP_DEFENCES),
     conda:
         "../../envs/torch.yaml"
     threads: THREADS
@@ -71,7 +71,7 @@ rule budget_trials:
 
 rule budget:
     input:
-        unpack(budget_inputs),
+        unpack(sweep_inputs),
         code=lib("budget"),
     output:
         table=report(
@@ -91,7 +91,7 @@ rule budget:
     conda:
         "../../envs/render.yaml"
     params:
-        cells=budget_cells(),
+        cells=sweep_cells(),
         seed=config["seed"],
     script:
         "../scripts/budget.py"
@@ -101,7 +101,7 @@ rule perturbation_examples:
     input:
         **{
             attack: f"results/attacks/{attack}/ds/test/manifest.csv"
-            for attack in ATTACK_NAMES
+            for attack in RUN_ATTACKS
         },
         code=lib("perturbation_examples"),
     output:
@@ -122,7 +122,7 @@ rule perturbation_examples:
     conda:
         "../../envs/render.yaml"
     params:
-        attacks=ATTACK_NAMES,
+        attacks=RUN_ATTACKS,
         per_attack=2,
         snr_db=config["attacks"]["snr_db"],
     script:

@@ -72,7 +72,7 @@ rule defences:
             for d in config["defences"]["table"]
             + config["defences"]["adaptive"]["defences"]
         },
-        attacks=ATTACK_NAMES,
+        attacks=RUN_ATTACKS,
         seed=config["seed"],
         adaptive_step_db=ADAPTIVE_STEP_DB,
     script:

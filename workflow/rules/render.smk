@@ -90,7 +90,7 @@ rule fig3:
     input:
         **{
             f"{attack}__{defence}": f"results/adaptive/{attack}/{defence}.csv"
-            for attack in ATTACK_NAMES
+            for attack in RUN_ATTACKS
             for defence in ADAPTIVE_DEFENCES
         },
         code=lib("fig3"),
@@ -109,7 +109,7 @@ rule fig3:
     params:
         curves=[
             f"{attack}__{defence}"
-            for attack in ATTACK_NAMES
+            for attack in RUN_ATTACKS
             for defence in ADAPTIVE_DEFENCES
         ],
         title="Fig. 3: adaptive attacks without and with the enhancement front end",

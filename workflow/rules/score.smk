@@ -3,19 +3,19 @@
 
 rule score:
     input:
-        manifest=score_manifest,
+        manifest=defended_manifest,
         code=lib("score"),
     output:
-        "results/scores/{system}/{testset}.csv",
+        "results/scores/{defence}/{testset}.csv",
     log:
-        "logs/score/{system}/{testset}.log",
+        "logs/score/{defence}/{testset}.log",
     benchmark:
-        "benchmarks/score/{system}/{testset}.tsv"
+        "benchmarks/score/{defence}/{testset}.tsv"
     conda:
         "../../envs/metrics.yaml"
     threads: THREADS
     params:
-        degraded_column=score_column,
+        degraded_column=defended_audio_column,
     script:
         "../scripts/score.py"
 

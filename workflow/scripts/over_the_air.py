@@ -16,7 +16,7 @@ with rule_logging(snakemake.log[0]) as log:
     device = resolve_device(p.device)
     enhancer = load_enhancer(snakemake.input.se, device) if "se" in snakemake.input.keys() else None  # noqa: SIM118
     # an input transformation (beyond the paper) instead of an enhancement model
-    defend = build_transform(snakemake.wildcards.se, p.transform) if p.transform else None
+    defend = build_transform(snakemake.wildcards.defence, p.transform) if p.transform else None
     trials = evaluate_over_the_air(
         load_recognizer(snakemake.input.model, device),
         read_csv(snakemake.input.attack, required=["utt_id", "adv_path", "target", "text"]),

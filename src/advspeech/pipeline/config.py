@@ -41,6 +41,7 @@ def check_config(cfg: dict) -> None:
     _check_defences(cfg)
     _check_se_losses(cfg)
     _check_registered(cfg)
+    _check_names(cfg)
 
 
 def _check_ranges(cfg: dict) -> None:
@@ -160,12 +161,79 @@ def _check_noise(cfg: dict) -> None:
             )
 
 
-def registered_se_systems() -> list[str]:
+def registered(registry, cfg: dict | None = None) -> list[str]:
+    """The names of a :class:`~advspeech.core.registry.LazyRegistry`: its built-in and
+    configured entries, and those of ``cfg``'s ``registry`` section (a config checked
+    before the workflow hands that section to the registries)."""
+    extra = (cfg or {}).get("registry", {}).get(registry.config_key, {})
+    return list(dict.fromkeys([*registry, *extra]))
+
+
+def registered_se_systems(cfg: dict | None = None) -> list[str]:
     """Every trained enhancement model's workflow name: each registered architecture
     (built-in and config ``registry.se_models``) in each training."""
     from advspeech.se import SE_MODELS
 
-    return [se_system(se, t) for se in SE_MODELS for t in SE_TRAININGS]
+    return [se_system(se, t) for se in registered(SE_MODELS, cfg) for t in SE_TRAININGS]
+
+
+# keys of attacks.adaptive that are settings of the quietest search; every other key is
+# an attack's name (its overrides)
+ADAPTIVE_SEARCH_KEYS = ("se", "utterances", "snr_range", "bisection_steps")
+
+
+def _check_names(cfg: dict) -> None:
+    """Every attack or enhancement model the config names is registered: the schema
+    checks only that names are strings, so a registered plugin is accepted everywhere."""
+    from advspeech.attacks import ATTACKS
+    from advspeech.se import SE_MODELS
+
+    attacks, models = registered(ATTACKS, cfg), registered(SE_MODELS, cfg)
+    a = cfg["attacks"]
+    named = {
+        "attacks.run": (a["run"], attacks, "attack", "registry.attacks"),
+        "attacks.adversarial_training": (
+            a["adversarial_training"],
+            attacks,
+            "attack",
+            "registry.attacks",
+        ),
+        "attacks.quality_tables_attack": (
+            [a["quality_tables_attack"]],
+            attacks,
+            "attack",
+            "registry.attacks",
+        ),
+        "attacks.adaptive": (
+            [k for k in a["adaptive"] if k not in ADAPTIVE_SEARCH_KEYS],
+            attacks,
+            "attack",
+            "registry.attacks",
+        ),
+        "attacks.adaptive.se": (
+            [a["adaptive"]["se"]],
+            registered_se_systems(cfg),
+            "trained SE model",
+            "registry.se_models",
+        ),
+        "se.run": (cfg["se"]["run"], models, "enhancement model", "registry.se_models"),
+        **{
+            f"se.{section}.per_model": (
+                list(cfg["se"][section].get("per_model", {})),
+                models,
+                "enhancement model",
+                "registry.se_models",
+            )
+            for section in ("train", "advt")
+        },
+    }
+    for key, (names, known, kind, where) in named.items():
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"config key {key}: {unknown} is not a registered {kind} "
+                f"(known: {known}; add one under {where})"
+            )
 
 
 def _check_registered(cfg: dict) -> None:
@@ -194,7 +262,7 @@ def _check_registered(cfg: dict) -> None:
 
 
 def _check_defences(cfg: dict) -> None:
-    se_systems = registered_se_systems()
+    se_systems = registered_se_systems(cfg)
     known = {"none", *se_systems, *cfg["defences"]["transforms"]}
     for key, names in (
         ("defences.table", cfg["defences"]["table"]),

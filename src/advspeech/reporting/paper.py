@@ -66,7 +66,12 @@ def se_system(se: str, training: str) -> str:
     return f"{se}_{training}"
 
 
-SE_SYSTEMS = tuple(se_system(se, t) for se in SE_MODEL_NAMES for t in SE_TRAININGS)
+def se_systems(se_models: Iterable[str] = SE_MODEL_NAMES) -> list[str]:
+    """Every trained enhancement model of ``se_models``, in each training."""
+    return [se_system(se, t) for se in se_models for t in SE_TRAININGS]
+
+
+SE_SYSTEMS = tuple(se_systems())
 
 
 def se_label(se: str, training: str = "noisy") -> str:
@@ -92,12 +97,17 @@ QUALITY_TITLES = {
 }
 
 
-def quality_tables(adversarial_testset: str) -> dict[str, dict]:
+def quality_tables(
+    adversarial_testset: str, se_models: Iterable[str] = SE_MODEL_NAMES
+) -> dict[str, dict]:
     """The speech-quality tables: name -> title and column label -> (system, test set).
-    ``adversarial_testset`` is the attacked test set Tables 2-3 enhance."""
+    ``adversarial_testset`` is the attacked test set Tables 2-3 enhance; ``se_models``
+    the enhancement models that run (config ``se.run``), each a column labelled by
+    :func:`se_label`."""
+    se_models = list(se_models)
 
     def models(training: str, testset: str) -> dict[str, tuple[str, str]]:
-        return {se_label(se, training): (se_system(se, training), testset) for se in SE_MODEL_NAMES}
+        return {se_label(se, training): (se_system(se, training), testset) for se in se_models}
 
     systems = {
         "table1": {NOISY_INPUT: ("unprocessed", "noisy"), **models("noisy", "noisy")},
@@ -126,14 +136,24 @@ def metric_column(metric: str) -> str:
 
 
 TABLE4_TITLE = "Table 4: over-the-air attack success (RoSA) and WER"
-TABLE4_ATTACKS = {ATTACK_LABELS[a]: a for a in ATTACK_NAMES}
+
+
+def table4_attacks(attacks: Iterable[str] = ATTACK_NAMES) -> dict[str, str]:
+    """Table 4's row groups: label -> attack, for the attacks that run (``attacks.run``)."""
+    return {attack_label(a): a for a in attacks}
+
+
+def table4_defences(se_models: Iterable[str] = SE_MODEL_NAMES) -> dict[str, str]:
+    """Table 4's columns: no defence, then the adversarially trained SE models of
+    ``se_models`` (labelled as in the paper by their architecture) in front of each
+    recogniser: label -> defence."""
+    return {NO_DEFENCE: "none", **{f"SE_{se_label(se)}": se_system(se, "advt") for se in se_models}}
+
+
+TABLE4_ATTACKS = table4_attacks()
 TABLE4_VICTIMS = {ASR_LABELS[asr]: asr for asr in ASR_MODELS}
-TABLE4_DEFENCES = {
-    NO_DEFENCE: "none",
-    **{f"SE_{se_label(se)}": se_system(se, "advt") for se in SE_MODEL_NAMES},
-}
-"""Table 4's columns: the adversarially trained SE models (labelled as in the paper
-by their architecture) in front of each recogniser."""
+TABLE4_DEFENCES = table4_defences()
+"""The paper's Table 4 columns (its three SE models)."""
 TABLE4_MEASURES = ("RoSA", "WER")
 TABLE4_ROWS = tuple(f"{m}_{v}" for m in TABLE4_MEASURES for v in TABLE4_VICTIMS)
 
@@ -150,6 +170,11 @@ adversarial inputs)."""
 FIG3_TITLE = "Fig. 3: adaptive attacks without and with the enhancement front end"
 
 # --- the paper's numbers -------------------------------------------------------------------
+
+def _table4_row(*values: float) -> dict[str, float]:
+    """A row of the paper's Table 4, in the order of its columns."""
+    return dict(zip(TABLE4_DEFENCES, values, strict=True))
+
 
 # Tables 2 and 3 share their unprocessed column
 _PAPER_NOISY_ADV = {"PESQ": 1.31, "STI": 0.67, "STOI": 0.84, "SNR": -1.52}
@@ -173,19 +198,19 @@ PAPER = {
         "U-Net_T_W": {"PESQ": 2.72, "STI": 0.72, "STOI": 0.88, "SNR": 7.67},
         "U-Net_T_At": {"PESQ": 2.78, "STI": 0.75, "STOI": 0.90, "SNR": 7.92},
     },
-    # RoSA / WER (%), one value per column of TABLE4_DEFENCES
+    # RoSA / WER (%): row -> column label of TABLE4_DEFENCES -> value
     "table4": {
         "Grad_adv": {
-            "RoSA_ASR": [90.23, 84.86, 83.43, 83.11],
-            "RoSA_ASR+AdvT": [27.34, 22.21, 19.29, 18.23],
-            "WER_ASR": [85.90, 72.97, 67.46, 66.12],
-            "WER_ASR+AdvT": [19.37, 18.92, 17.64, 17.15],
+            "RoSA_ASR": _table4_row(90.23, 84.86, 83.43, 83.11),
+            "RoSA_ASR+AdvT": _table4_row(27.34, 22.21, 19.29, 18.23),
+            "WER_ASR": _table4_row(85.90, 72.97, 67.46, 66.12),
+            "WER_ASR+AdvT": _table4_row(19.37, 18.92, 17.64, 17.15),
         },
         "Evo_adv": {
-            "RoSA_ASR": [91.21, 85.67, 82.03, 79.35],
-            "RoSA_ASR+AdvT": [20.47, 18.45, 17.81, 16.14],
-            "WER_ASR": [87.90, 83.12, 79.20, 71.12],
-            "WER_ASR+AdvT": [19.45, 19.42, 18.44, 17.42],
+            "RoSA_ASR": _table4_row(91.21, 85.67, 82.03, 79.35),
+            "RoSA_ASR+AdvT": _table4_row(20.47, 18.45, 17.81, 16.14),
+            "WER_ASR": _table4_row(87.90, 83.12, 79.20, 71.12),
+            "WER_ASR+AdvT": _table4_row(19.45, 19.42, 18.44, 17.42),
         },
     },
     # SNR (dB) at which the adaptive attacker reaches 100 % TASR

@@ -30,6 +30,9 @@ def quality_claims(claims: Claims, quality: Quality, seed: int) -> None:
     def claim(claim_id, table, text, reference, systems, metric, raises=True):
         """Every one of ``systems`` scores ``metric`` above ``reference`` (below it when
         not ``raises``)."""
+        systems = [s for s in systems if s in quality[table]]  # the models that run
+        if reference not in quality[table] or not systems:
+            return
         pairs = [(s, reference) if raises else (reference, s) for s in systems]
         comparisons = [_quality(quality, table, a, b, metric, seed) for a, b in pairs]
         paper = _paper_quality(table, reference, systems, metric)
@@ -49,7 +52,13 @@ def quality_claims(claims: Claims, quality: Quality, seed: int) -> None:
 
 
 def _table3_claims(claims: Claims, quality: Quality, seed: int) -> None:
-    twins = {SE_LABELS["advt"][se]: label for se, label in SE_LABELS["noisy"].items()}
+    twins = {
+        SE_LABELS["advt"][se]: label
+        for se, label in SE_LABELS["noisy"].items()
+        if SE_LABELS["advt"][se] in quality["table3"] and label in quality["table2"]
+    }
+    if not twins:
+        return
     for metric in ("PESQ", "STOI"):
         claims.add(
             f"T3-TWIN-{metric}",
