@@ -24,14 +24,29 @@ TOY_CONFIG = {
         "se_models": {"toy_gain": "toy_plugins:build_gain"},
         "transforms": {"toy_clip": "toy_plugins:Clip"},
     },
-    "attacks": {"toy_noise": {"seed_offset": 3}},
-    "se": {"models": {"toy_gain": {"initial_gain": 0.5}}},
+    "attacks": {
+        # the plugin attack runs beside the paper's, forms Tables 2-3's adversarial
+        # input, is swept adaptively with overrides of its own and trains the AdvT models
+        "run": ["grad", "evo", "toy_noise"],
+        "toy_noise": {"seed_offset": 3},
+        "quality_tables_attack": "toy_noise",
+        "adversarial_training": ["grad", "toy_noise"],
+        "adaptive": {"toy_noise": {"seed_offset": 5}},
+    },
+    "se": {
+        "run": ["dnn", "waveunet", "unet_at", "toy_gain"],
+        "models": {"toy_gain": {"initial_gain": 0.5}},
+        "train": {"per_model": {"toy_gain": {"steps": 2, "eval_every": 1}}},
+    },
     "defences": {"transforms": {"toy_clip": {"level": 0.05}}},
 }
 TARGETS = [
     "results/ota/toy_noise/ds/toy_gain_noisy.csv",
     "results/scores/toy_gain_noisy/noisy.csv",
     "results/controls/ds/toy_clip/clean.csv",
+    "results/table1.csv",
+    "results/table2.csv",
+    "results/adaptive/toy_noise/none.csv",
 ]
 
 
@@ -100,3 +115,89 @@ def test_editing_a_plugin_reruns_exactly_the_rules_that_load_it(toy_run):
     jobs = planned_jobs(snakemake(toy_run, "-n", *TARGETS, configfiles=(SMOKE, config)))
     assert {"attack", "train_se", "transform", "over_the_air"} <= set(jobs)
     assert not {"mix", "train_asr", "simulate_rirs", "prepare_clean"} & set(jobs)
+
+
+@pytest.mark.workflow
+@pytest.mark.slow
+def test_a_registered_model_that_runs_is_a_column_of_table1_and_trains_with_its_own_settings(
+    toy_run,
+):
+    table1 = pd.read_csv(toy_run / "results/table1.csv")
+    # the paper's columns, then the plugin's, labelled by its registered name
+    assert list(table1.columns) == ["metric", "Noisy_D", "DNN", "U-Net_W", "U-Net_At", "toy_gain"]
+    assert table1["toy_gain"].notna().all()
+    payload = load_checkpoint(toy_run / "results/models/se/toy_gain_noisy.pt")
+    assert payload["meta"]["train"]["steps"] == 2  # se.train.per_model.toy_gain
+    assert payload["meta"]["train"]["eval_every"] == 1
+
+
+@pytest.mark.workflow
+@pytest.mark.slow
+def test_a_registered_attack_forms_the_quality_tables_and_is_swept_adaptively(toy_run):
+    table2 = pd.read_csv(toy_run / "results/table2.csv")
+    assert "toy_gain" in table2.columns and table2["Noisy_adv"].notna().all()
+    scored = pd.read_csv(toy_run / "results/scores/unprocessed/adv_toy_noise.csv")
+    attacked = pd.read_csv(toy_run / "results/attacks/toy_noise/ds/test/testset.csv")
+    assert set(scored["utt_id"]) == set(attacked["utt_id"])
+    sweep = pd.read_csv(toy_run / "results/adaptive/toy_noise/none.csv")
+    assert len(sweep) > 0 and sweep["utt_id"].nunique() >= 1
+
+
+@pytest.mark.workflow
+@pytest.mark.slow
+def test_a_registered_attack_that_runs_feeds_adversarial_training_table4_and_fig3(toy_run):
+    """Planned, not built: the AdvT recogniser and SE models learn from the plugin's train
+    examples, and Table 4, Fig. 3 and the claims read its trials and sweeps."""
+    config = toy_run / "toy.yaml"
+    proc = snakemake(
+        toy_run,
+        "-n",
+        "results/models/asr/ds_advt.pt",
+        "results/table4.csv",
+        "results/fig3.png",
+        "results/claims.csv",
+        configfiles=(SMOKE, config),
+    )
+    text = proc.stdout + proc.stderr
+    assert "results/attacks/toy_noise/ds/train/manifest.csv" in text
+    assert "results/ota/toy_noise/ds_advt/toy_gain_advt.csv" in text
+    assert "results/adaptive/toy_noise/unet_at_advt.csv" in text
+    jobs = planned_jobs(proc)
+    assert {"train_asr", "over_the_air", "adaptive_attack", "table4", "fig3", "claims"} <= set(jobs)
+
+
+def test_names_are_checked_against_the_registries_at_parse_time():
+    """The schema takes any name; check_config refuses one no registry knows, naming the
+    key, and accepts a plugin registered in the config's registry section."""
+    from testkit import smoke_config
+
+    from advspeech.pipeline.config import ConfigError, check_config
+
+    for key, value in (
+        (("attacks", "run"), ["grad", "no_such_attack"]),
+        (("attacks", "adversarial_training"), ["no_such_attack"]),
+        (("attacks", "quality_tables_attack"), "no_such_attack"),
+        (("se", "run"), ["dnn", "no_such_model"]),
+        (("attacks", "adaptive", "se"), "no_such_model_advt"),
+    ):
+        cfg = smoke_config()
+        section = cfg
+        for k in key[:-1]:
+            section = section[k]
+        section[key[-1]] = value
+        with pytest.raises(ConfigError, match=".".join(key)):
+            check_config(cfg)
+    cfg = smoke_config()
+    cfg["se"]["train"]["per_model"]["no_such_model"] = {"steps": 2}
+    with pytest.raises(ConfigError, match="se.train.per_model"):
+        check_config(cfg)
+    cfg = smoke_config()
+    cfg["attacks"]["adaptive"]["no_such_attack"] = {"steps": 2}
+    with pytest.raises(ConfigError, match="attacks.adaptive"):
+        check_config(cfg)
+    cfg = smoke_config()
+    cfg["registry"] = TOY_CONFIG["registry"]
+    for section, values in (("attacks", TOY_CONFIG["attacks"]), ("se", TOY_CONFIG["se"])):
+        for k, v in values.items():
+            cfg[section][k] = v if not isinstance(v, dict) else {**cfg[section].get(k, {}), **v}
+    check_config(cfg)

@@ -154,7 +154,7 @@ class DeepSpeechConfig:
 
     conv_channels: int = 128
     conv_kernel: int = 11
-    conv_stride: int = 2
+    conv_stride: int = 3
     rnn_type: str = "gru"  # gru | lstm
     rnn_hidden: int = 192
     rnn_layers: int = 2

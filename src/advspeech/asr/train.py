@@ -82,9 +82,9 @@ class TrainConfig:
     """Optimisation settings (config ``asr.train``; ``asr.advt`` for the AdvT twin)."""
 
     epochs: int = 20
-    patience: int = 4
+    patience: int = 3
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float = 2e-3
     weight_decay: float = 1e-5
     grad_clip: float = 5.0
     augment: AugmentConfig = field(default_factory=AugmentConfig)

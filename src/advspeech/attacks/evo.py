@@ -69,19 +69,19 @@ log = logging.getLogger(__name__)
 class EvolutionaryAttackConfig:
     """Settings of ``evo`` (config ``attacks.evo`` with the shared ``snr_db``)."""
 
-    queries: int = 6000  # per example: every signal the victim processes
-    population: int = 48  # candidates a generation (even: antithetic pairs)
+    queries: int = 4500  # per example: every signal the victim processes
+    population: int = 24  # candidates a generation (even: antithetic pairs)
     sigma: float = 0.3  # mutation scale, relative to the mean envelope level
     lr: float = 0.3  # Adam on the log-envelope
     init_level: float = 0.01  # initial envelope amplitude (RMS-like, [-1, 1] scale)
     linf: float = 0.1
     # every candidate's perturbation is scaled so that SNR(x, x + v) >= snr_db (None: off)
-    snr_db: float | None = None
-    bands: int = 12
+    snr_db: float | None = 10.0
+    bands: int = 24
     hop: int = 160  # the recogniser's frame rate
-    band_hz: tuple[float, float] = (1000.0, 4000.0)
+    band_hz: tuple[float, float] = (100.0, 7900.0)
     mfcc_weight: float = 0.01  # weight of MFCC distance in the elite ranking
-    energy_weight: float = 20.0  # penalty on perturbation/speech energy in the NES score
+    energy_weight: float = 0.0  # penalty on perturbation/speech energy in the NES score
     patience: int = 8  # generations without elite improvement before crossover
     rooms_per_check: int = 4  # attack rooms for the final robustness check
     # expectation over transformations: each generation plays every candidate (and the

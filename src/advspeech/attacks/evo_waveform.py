@@ -59,7 +59,7 @@ from advspeech.core.dsp import snr_budget_scale
 class WaveformSearchConfig:
     """Settings of ``evo`` with ``search: waveform`` (config ``attacks.evo``)."""
 
-    queries: int = 20000  # per example: every signal the victim hears
+    queries: int = 4500  # per example: every signal the victim hears
     pairs: int = 4  # antithetic direction pairs a generation
     rooms: int = 4  # common attack rooms a generation
     prior_weight: float = 0.5  # share of the surrogate's gradient in each direction
@@ -74,7 +74,7 @@ class WaveformSearchConfig:
     stop_checks: int = 2
     noise_std: float = 0.002
     linf: float = 0.1
-    snr_db: float | None = None
+    snr_db: float | None = 10.0
     # "surrogate": the attack needs the attacker's own recogniser (AttackJob.surrogate)
     # and starts from its white-box examples (AttackJob.priors); "none": queries only
     prior: str = "none"

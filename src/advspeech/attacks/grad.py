@@ -56,7 +56,7 @@ from advspeech.core.text import check_in_alphabet
 class OverTheAirConfig:
     """The playback-and-recording transform of Eq. 3."""
 
-    band_hz: tuple[float, float] = (1000.0, 4000.0)
+    band_hz: tuple[float, float] = (50.0, 7950.0)
     rooms_per_step: int = 4
     noise_std: tuple[float, float] = (0.001, 0.005)  # recording noise, ramped over the attack
 
@@ -65,17 +65,17 @@ class OverTheAirConfig:
 class RobustAttackConfig:
     """Settings of ``grad`` (config ``attacks.grad`` with the shared ``snr_db``)."""
 
-    steps: int = 600
+    steps: int = 400
     lr: float = 0.005
-    linf: float = 0.1
+    linf: float = 0.3
     # the paper's budget: every example's perturbation as played, BPF(v), is projected
     # so that SNR(x, x + BPF(v)) >= snr_db (None: the l_inf bound alone)
-    snr_db: float | None = None
+    snr_db: float | None = 10.0
     l2_weight: float = 0.0  # eps of Eq. 3 on the mean square of the played BPF(v)
     check_every: int = 10
     check_rooms: int = 16  # fresh attack rooms decoded at each check (distinct rooms)
     stop_fraction: float = 1.0  # of the check rooms that must decode the target to stop
-    stop_checks: int = 1  # consecutive checks that must meet stop_fraction to stop
+    stop_checks: int = 2  # consecutive checks that must meet stop_fraction to stop
     ota: OverTheAirConfig = OverTheAirConfig()
 
 

@@ -43,7 +43,7 @@ class RoomRanges:
     length: tuple[float, float] = (4.0, 6.0)
     height: tuple[float, float] = (2.0, 4.0)
     absorption: tuple[float, float] = (0.2, 0.2)
-    max_order: int = 100
+    max_order: int = 50
     wall_margin: float = 0.5
     min_distance: float = 0.5
     max_seconds: float = 0.5

@@ -18,7 +18,7 @@ class DNNConfig:
     context: int = 3
     hidden: int = 1024
     layers: int = 3
-    dropout: float = 0.2
+    dropout: float = 0.0
     # predict the clean LPS as the noisy LPS plus a learned correction, the last layer
     # zero-initialised: the untrained model passes its input through, and on the small
     # default budget it learns what to remove instead of re-synthesising every bin (the
@@ -27,10 +27,10 @@ class DNNConfig:
     # global variance equalisation (Xu et al. 2015, Sec. IV-C): the regression
     # over-smooths, so the estimate is scaled by this factor about the global clean mean
     # (in normalised LPS units) before resynthesis; 1.0 switches it off
-    variance_scale: float = 1.0
+    variance_scale: float = 1.4
     # never raise a time-frequency bin above the noisy input (gain <= 1): the regression
     # otherwise inflates quiet bins and lowers the SNR at high input SNRs
-    gain_cap: bool = False
+    gain_cap: bool = True
 
 
 class DNNEnhancer(nn.Module):

@@ -38,12 +38,12 @@ class SETrainConfig:
     """Settings of one enhancement training (``se.train`` or ``se.advt`` with
     ``per_model``)."""
 
-    steps: int = 1000
-    batch_size: int = 16
+    steps: int = 800
+    batch_size: int = 8
     segment: int = 16384
-    lr: float = 3e-4
-    eval_every: int = 100
-    patience: int = 5
+    lr: float = 1e-3
+    eval_every: int = 50
+    patience: int = 4
     alpha: float = 1.0  # Eq. 6; 1 = plain training
     eps: float = 0.0
     # share of each batch drawn from the adversarial pairs (advt): a few dozen adversarial
@@ -52,7 +52,7 @@ class SETrainConfig:
     # share of each batch whose input is the clean utterance itself (target: the same
     # utterance): trained on 15-0 dB mixtures only, a model removes "noise" from clean
     # speech too, and a defence that damages clean speech is not a defence
-    clean_fraction: float = 0.0
+    clean_fraction: float = 0.125
     # learning-rate schedule over ``steps``: "constant", or "cosine" (linear warm-up
     # over the first 5 % of steps, then cosine decay to 0)
     schedule: str = "constant"

@@ -18,8 +18,8 @@ from advspeech.se.loss_options import L1_STFT_ONLY_KEYS
 class WaveUNetConfig:
     """Settings of the Wave-U-Net and U-Net_At (config ``se.models.waveunet``/``unet_at``)."""
 
-    layers: int = 8
-    filters: int = 16  # extra filters per layer: layer i has filters * (i + 1)
+    layers: int = 10
+    filters: int = 12  # extra filters per layer: layer i has filters * (i + 1)
     down_kernel: int = 15
     up_kernel: int = 5
     difference_output: bool = True
@@ -28,18 +28,18 @@ class WaveUNetConfig:
     # Yamamoto et al. 2020). A waveform MSE is dominated by the loud low-frequency samples
     # and leaves the spectral detail PESQ hears; on the default data l1_stft raised PESQ
     # over noisy by 0.15 where mse gave 0.01 (same steps, see docs/architecture.md)
-    loss: str = "mse"
+    loss: str = "l1_stft"
     # divide each input segment by its RMS and multiply the output back: the network is
     # scale-equivariant (a quiet and a loud copy of one mixture get the same treatment)
     # and its first convolutions see unit-scale inputs instead of speech at -25 dBFS,
     # where |x| ~ 0.05 and the tanh noise estimate never leaves its linear range
-    normalise_input: bool = False
+    normalise_input: bool = True
     # l1_stft only: floor of the log magnitudes, in dB below the clean reference's loudest
     # bin (per example and resolution); None: an absolute floor of 1e-5. The embedded TTS
     # speech has digitally silent stretches, and with the absolute floor the bins more
     # than ~60 dB below the speech carried two thirds of the log-magnitude term: the model
     # was trained to match inaudible detail instead of the speech (docs/decisions.md)
-    log_floor_db: float | None = None
+    log_floor_db: float | None = 100.0
     # l1_stft only: weight per dB of a thresholded-SNR term (minus the segment's SNR,
     # capped at SNR_LOSS_CAP_DB; Wisdom et al. 2020). The STFT terms see magnitudes only
     # and the waveform L1 is small next to them, so nothing but this term asks for the
