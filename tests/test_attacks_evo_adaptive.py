@@ -34,7 +34,7 @@ def _waves(lengths=(12000,), seed=1):
 
 
 def test_vocoder_is_band_limited_and_scaled():
-    cfg = EvolutionaryAttackConfig(bands=8, hop=160)
+    cfg = EvolutionaryAttackConfig(bands=8, hop=160, band_hz=(1000.0, 4000.0))
     voc = NoiseVocoder(16000, cfg, torch.Generator().manual_seed(0))
     v = voc(torch.ones(1, 8, voc.frames))[0]
     assert v.shape == (16000,)

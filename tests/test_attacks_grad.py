@@ -228,7 +228,7 @@ def test_stop_checks_must_pass_in_a_row():
             [5],
             torch.device("cpu"),
         ),
-        RobustAttackConfig(steps=20, check_every=4, check_rooms=4, linf=0.1),
+        RobustAttackConfig(steps=20, check_every=4, check_rooms=4, stop_checks=1, linf=0.1),
     )
     assert once.steps == 4
 
@@ -253,7 +253,7 @@ def test_a_stopped_example_is_left_out_of_the_batch_and_the_rest_run_on_unchange
     rec = _LengthScriptedRecognizer(9000, "open the door")
     rng = np.random.default_rng(4)
     waves = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (8000, 12000, 10000)]
-    cfg = RobustAttackConfig(steps=12, check_every=4, check_rooms=2, linf=0.1)
+    cfg = RobustAttackConfig(steps=12, check_every=4, check_rooms=2, stop_checks=1, linf=0.1)
     rooms, seeds = _rooms(), [20, 21, 22]
     batched = robust_ota_attack(
         AttackJob(rec, waves, "open the door", rooms, seeds, torch.device("cpu")), cfg
@@ -335,6 +335,8 @@ def test_without_an_snr_budget_the_same_attack_is_louder():
 
     rec = _recognizer()
     wave = [0.05 * np.random.default_rng(5).standard_normal(9000).astype(np.float32)]
-    cfg = RobustAttackConfig(steps=6, lr=0.05, linf=0.9, check_every=3, check_rooms=1)
+    cfg = RobustAttackConfig(
+        steps=6, lr=0.05, linf=0.9, snr_db=None, check_every=3, check_rooms=1
+    )
     free = robust_ota_attack(AttackJob(rec, wave, "open the door", _rooms(), [1], "cpu"), cfg)[0]
     assert snr_db(wave[0], free.adversarial) < 10.0

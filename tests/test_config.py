@@ -23,12 +23,12 @@ from advspeech.pipeline.config import (
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
 DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
-validate(DEFAULT, str(SCHEMA))  # fills in the schema's defaults, as the workflow does
+validate(DEFAULT, str(SCHEMA))  # as the workflow does (config.yaml sets every key)
 
 
 def merged(*overrides: dict) -> dict:
     """The default config with ``overrides`` merged in, as Snakemake merges config
-    files, then schema-validated with defaults set, as common.smk does."""
+    files, then schema-validated, as common.smk does."""
     cfg = copy.deepcopy(DEFAULT)
     for extra in overrides:
         merge_config(cfg, extra)

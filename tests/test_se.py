@@ -197,7 +197,9 @@ def test_advt_batches_draw_their_share_of_adversarial_pairs(fraction, n_adv):
 
     noisy = Pairs([np.full(4000, 0.1, np.float32)] * 50, [np.zeros(4000, np.float32)] * 50)
     adversarial = Pairs([np.full(4000, 0.7, np.float32)] * 2, [np.zeros(4000, np.float32)] * 2)
-    cfg = SETrainConfig(batch_size=8, segment=1000, adversarial_fraction=fraction)
+    cfg = SETrainConfig(
+        batch_size=8, segment=1000, adversarial_fraction=fraction, clean_fraction=0.0
+    )
     x, y = draw_batch(noisy, adversarial, cfg, torch.Generator().manual_seed(0))
     assert x.shape == y.shape == (8, 1000)
     assert int(torch.isclose(x[:, 0], torch.tensor(0.7)).sum()) == n_adv
@@ -208,13 +210,14 @@ def test_advt_batches_draw_their_share_of_adversarial_pairs(fraction, n_adv):
 
 def test_untrained_residual_dnn_passes_its_input_through():
     seed_everything(0)
-    model = build_se("dnn", {"hidden": 16, "layers": 2, "residual": True}).eval()
+    plain = {"hidden": 16, "layers": 2, "gain_cap": False, "variance_scale": 1.0}
+    model = build_se("dnn", {**plain, "residual": True}).eval()
     x = 0.1 * torch.randn(1, 8000)
     model.fit_normalisation(x, 0.5 * x)  # any statistics: the correction starts at zero
     with torch.no_grad():
         y = model(x)
     assert torch.allclose(y, x, atol=1e-4)
-    direct = build_se("dnn", {"hidden": 16, "layers": 2, "residual": False}).eval()
+    direct = build_se("dnn", {**plain, "residual": False}).eval()
     direct.fit_normalisation(x, 0.5 * x)
     with torch.no_grad():
         assert not torch.allclose(direct(x), x, atol=1e-2)
@@ -224,7 +227,13 @@ def test_dnn_gain_cap_and_variance_equalisation_act_only_at_synthesis():
     seed_everything(0)
     x = 0.1 * torch.randn(2, 8000)
     clean = 0.5 * x + 0.01 * torch.randn(2, 8000)
-    base = {"hidden": 16, "layers": 2, "residual": False}
+    base = {
+        "hidden": 16,
+        "layers": 2,
+        "residual": False,
+        "gain_cap": False,
+        "variance_scale": 1.0,
+    }
     models = {
         name: build_se("dnn", {**base, **extra}).eval()
         for name, extra in {

@@ -147,7 +147,7 @@ def test_paper_layouts_use_registered_names():
     tables = paper.quality_tables("adv_grad")
     systems = {s for t in tables.values() for s, _ in t["systems"].values()}
     assert systems - {"unprocessed"} <= set(paper.SE_SYSTEMS)
-    assert set(paper.TABLE4_ATTACKS.values()) == set(ATTACKS)
+    assert set(paper.TABLE4_ATTACKS.values()) == set(paper.ATTACK_NAMES) <= set(ATTACKS)
     assert set(paper.TABLE4_DEFENCES.values()) - {"none"} <= set(paper.SE_SYSTEMS)
     assert set(paper.FIG2_PANELS.values()) <= set(paper.SE_SYSTEMS)
     for table, labels in paper.PAPER.items():
@@ -156,4 +156,23 @@ def test_paper_layouts_use_registered_names():
     assert set(paper.PAPER["table4"]) == set(paper.TABLE4_ATTACKS)
     for rows in paper.PAPER["table4"].values():
         assert tuple(rows) == paper.TABLE4_ROWS
-        assert all(len(v) == len(paper.TABLE4_DEFENCES) for v in rows.values())
+        assert all(list(v) == list(paper.TABLE4_DEFENCES) for v in rows.values())
+
+
+def test_a_model_or_attack_beyond_the_paper_is_a_column_or_row_labelled_by_its_name():
+    """The layouts take the names that run: a registered model is a column of every
+    quality table and of Table 4, an attack a row group; the paper's values stay keyed
+    by the paper's labels only."""
+    tables = paper.quality_tables("adv_grad", [*paper.SE_MODEL_NAMES, "toy"])
+    assert list(tables["table1"]["systems"])[-1] == "toy"
+    assert tables["table3"]["systems"]["toy_T"] == ("toy_advt", "adv_grad")
+    assert paper.table4_defences(["dnn", "toy"]) == {
+        paper.NO_DEFENCE: "none",
+        "SE_DNN": "dnn_advt",
+        "SE_toy": "toy_advt",
+    }
+    assert paper.table4_attacks(["grad", "toy_noise"]) == {
+        "Grad_adv": "grad",
+        "toy_noise": "toy_noise",
+    }
+    assert "toy" not in paper.PAPER["table1"]

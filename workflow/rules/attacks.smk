@@ -20,7 +20,7 @@ rule attack:
     benchmark:
         "benchmarks/attack/{attack}/{asr}/{split}.tsv"
     wildcard_constraints:
-        attack="|".join(ATTACK_NAMES),
+        attack="|".join(REGISTERED_ATTACKS),
         # surrogate: the attacker's own white-box examples (a black-box attack's prior)
         asr="|".join(ASR_MODELS + ["surrogate"]),
         # dev: attacked dev utterances for tuning (an opt-in target, not in rule all)
@@ -58,7 +58,7 @@ rule over_the_air:
         "benchmarks/over_the_air/{trials}/{attack}/{asr}/{defence}.tsv"
     wildcard_constraints:
         trials="|".join(OTA_ROOMS),
-        attack="|".join(ATTACK_NAMES),
+        attack="|".join(REGISTERED_ATTACKS),
         asr="|".join(ASR_MODELS),
         defence=DEFENCE_PATTERN,
     conda:
@@ -90,7 +90,7 @@ rule adaptive_attack:
     benchmark:
         "benchmarks/adaptive_attack/{attack}/{defence}.tsv"
     wildcard_constraints:
-        attack="|".join(ATTACK_NAMES),
+        attack="|".join(REGISTERED_ATTACKS),
         defence=DEFENCE_PATTERN,
     priority: LONG_JOB_PRIORITY
     conda:

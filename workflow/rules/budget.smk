@@ -18,7 +18,7 @@ rule budget_attack:
     benchmark:
         "benchmarks/budget_attack/{attack}/snr{snr}.tsv"
     wildcard_constraints:
-        attack="|".join(ATTACK_NAMES),
+        attack="|".join(REGISTERED_ATTACKS),
         snr=SWEEP_SNR_PATTERN,
     conda:
         "../../envs/torch.yaml"
@@ -50,7 +50,7 @@ rule budget_trials:
     benchmark:
         "benchmarks/budget_trials/{attack}/snr{snr}/{defence}.tsv"
     wildcard_constraints:
-        attack="|".join(ATTACK_NAMES),
+        attack="|".join(REGISTERED_ATTACKS),
         snr=SWEEP_SNR_PATTERN,
         defence="|".join(SWEEP_DEFENCES),
     conda:

@@ -103,8 +103,8 @@ def critical_path_priority(wildcards):
 # claims use. Labels come from advspeech.reporting.paper (a registered name is its own).
 paper.check_labels(SE_REGISTRY, ATTACKS)
 ASR_MODELS = list(paper.ASR_MODELS)
-ATTACK_NAMES = registered(ATTACKS)
-SE_MODELS = registered(SE_REGISTRY)
+REGISTERED_ATTACKS = registered(ATTACKS)
+REGISTERED_SE_MODELS = registered(SE_REGISTRY)
 SE_TRAININGS = list(paper.SE_TRAININGS)
 RUN_ATTACKS = list(config["attacks"]["run"])
 RUN_SE_MODELS = list(config["se"]["run"])
@@ -113,7 +113,6 @@ EMBEDDED_CORPUS = "resources/embedded/corpus"
 EMBEDDED_NOISE = "resources/embedded/noise"
 # the black-box attacker's own speech (advspeech.data.attacker)
 ATTACKER_CORPUS = "resources/embedded/attacker_corpus"
-
 
 
 wildcard_constraints:
@@ -130,8 +129,6 @@ def lib(script):
     path = Path(workflow.basedir, "workflow", "scripts", f"{script}.py")
     files = library_files(path, Path(SRC))
     return [str(p) for p in files + registry_files(files, REGISTRY, Path(SRC))]
-
-
 
 
 include: "common/data.smk"

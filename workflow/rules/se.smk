@@ -15,7 +15,7 @@ rule train_se:
     benchmark:
         "benchmarks/train_se/{se}_{training}.tsv"
     wildcard_constraints:
-        se="|".join(SE_MODELS),
+        se="|".join(REGISTERED_SE_MODELS),
         training="|".join(SE_TRAININGS),
     priority: LONG_JOB_PRIORITY
     conda:
@@ -46,7 +46,7 @@ rule enhance:
     benchmark:
         "benchmarks/enhance/{se}_{training}/{testset}.tsv"
     wildcard_constraints:
-        se="|".join(SE_MODELS),
+        se="|".join(REGISTERED_SE_MODELS),
         training="|".join(SE_TRAININGS),
     conda:
         "../../envs/torch.yaml"

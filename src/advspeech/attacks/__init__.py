@@ -3,12 +3,20 @@
 The registry :data:`ATTACKS` maps a config name to an attack; a new attack is one
 module here and one entry below. Modules:
 
-- :mod:`~advspeech.attacks.base`: the result record, the playback transform
-  (band-pass, room, recording noise) and the skip rule every attack shares;
+- :mod:`~advspeech.attacks.base`: the job and result records, the playback transform
+  (band-pass, room, recording noise), the skip rule and the black-box query;
+- :mod:`~advspeech.attacks.parts`: the room success criterion and the budget projection
+  every attack applies;
 - :mod:`~advspeech.attacks.grad`: ``grad``, the white-box robust over-the-air attack;
-- :mod:`~advspeech.attacks.evo`: ``evo``, the black-box evolutionary attack;
+- :mod:`~advspeech.attacks.evo`: ``evo``, the black-box evolutionary attack (the envelope
+  search on the digital signal);
+- :mod:`~advspeech.attacks.evo_waveform`: ``evo`` with ``search: waveform``, the
+  evolution strategy on the over-the-air loss, optionally guided by a surrogate;
+- :mod:`~advspeech.attacks.queries`: counts every signal a black-box victim hears;
 - :mod:`~advspeech.attacks.adaptive`: the attacker who knows the enhancement front end
   (Fig. 3);
+- :mod:`~advspeech.attacks.budget_search`: the quietest search (per utterance, the
+  quietest SNR budget at which an attack still succeeds);
 - :mod:`~advspeech.attacks.runner`: attacks a manifest of utterances and writes the files;
 - :mod:`~advspeech.attacks.ota`: plays the written files in held-out rooms (Table 4).
 """

@@ -1,8 +1,8 @@
 """What every attack shares: the registry entry (:class:`Attack`), the job it receives
 and the result it returns, the over-the-air transform (band-pass, room convolution,
 recording noise), the skip rule for utterances that cannot be attacked, and the
-black-box score query (:func:`query`, one counted query per signal). The SNR budget
-projection is :func:`advspeech.core.dsp.snr_budget_scale`.
+black-box score query (:func:`query`, one counted query per signal). The room success
+criterion and the budget projection are in :mod:`advspeech.attacks.parts`.
 
 The transform is Eq. 3's expectation over playback: a signal is convolved with a room
 impulse response, rescaled to its own peak and recording noise is added. ``grad``

@@ -59,7 +59,7 @@ from advspeech.attacks.evo_waveform import (
     waveform_config,
     waveform_search,
 )
-from advspeech.core.dsp import snr_budget_scale
+from advspeech.attacks.parts import project_to_budget, room_success
 from advspeech.core.text import check_in_alphabet
 
 log = logging.getLogger(__name__)
@@ -181,10 +181,9 @@ class _Search:
 
     def signal(self, log_env: torch.Tensor, cfg: EvolutionaryAttackConfig) -> torch.Tensor:
         """The candidate files x + v (B, N): v within l_inf and the SNR budget."""
-        v = self.vocoder(log_env.exp()).clamp(-cfg.linf, cfg.linf)
-        if cfg.snr_db is not None:
-            energy = v.pow(2).sum(dim=-1, keepdim=True)
-            v = v * snr_budget_scale(self.x.pow(2).sum(), energy, cfg.snr_db)
+        v = project_to_budget(
+            self.vocoder(log_env.exp()), self.x.pow(2).sum(), cfg.linf, cfg.snr_db
+        )
         return (self.x[None] + v).clamp(-1, 1)
 
 
@@ -379,7 +378,7 @@ def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool]
     hits = np.zeros(len(files))
     for i, t in zip(owners, texts, strict=True):
         hits[i] += t == target
-    return [bool(h > count / 2) for h in hits], count
+    return [bool(room_success(h / count)) for h in hits], count
 
 
 def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig | WaveformSearchConfig:

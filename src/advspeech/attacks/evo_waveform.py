@@ -5,7 +5,8 @@ The victim is a score-based black box (Alzantot, Taori and Khare's threat model)
 signal it hears is a query, counted by :class:`~advspeech.attacks.queries.CountingRecognizer`
 wrapped around it, and the attacker reads the CTC score of the target phrase and the
 transcript. What makes such a search survive rooms is what made the published
-over-the-air black-box attacks work (``../REFERENCES`` in the design notes):
+over-the-air black-box attacks work (Taori et al. 2019; Khare et al. 2019; Cheng et al.
+2019; Yakura & Sakuma 2019):
 
 1. **Fitness over rooms.** A candidate's fitness is the victim's target CTC loss
    averaged over ``rooms`` attack rooms with recording noise, plus ``mfcc_weight`` times
@@ -51,8 +52,8 @@ from advspeech.attacks.base import (
     query,
     room_bank,
 )
+from advspeech.attacks.parts import project_to_budget, room_success
 from advspeech.attacks.queries import CountingRecognizer
-from advspeech.core.dsp import snr_budget_scale
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,7 @@ class _WaveSearch:
 
     def project(self, delta: torch.Tensor, cfg: WaveformSearchConfig) -> torch.Tensor:
         """Within l_inf and the SNR budget (the file itself is clipped to [-1, 1])."""
-        delta = delta.clamp(-cfg.linf, cfg.linf)
-        if cfg.snr_db is not None:
-            delta = delta * snr_budget_scale(self.energy, delta.pow(2).sum(), cfg.snr_db)
-        return delta
+        return project_to_budget(delta, self.energy, cfg.linf, cfg.snr_db)
 
     def file(self, delta: torch.Tensor) -> torch.Tensor:
         return (self.x + delta).clamp(-1, 1)
@@ -171,7 +169,7 @@ def waveform_search(
             steps=s.generations,
             queries=s.queries + 1,
             seconds=seconds,
-            success=s.check_share > 0.5,
+            success=room_success(s.check_share),
             success_digital=d == job.target,
         )
         for f, s, d in zip(files, searches, digital, strict=True)
@@ -222,7 +220,15 @@ def fitness(
     """Each file's target CTC loss over the rooms (C,), and the (K, C) exact decodes:
     the over-the-air objective of one generation, ``K * C`` queries."""
     ctc, texts = query(victim, list(played(files, rooms, noise, bank)), target)
-    k = len(rooms)
+    return room_fitness(ctc, texts, len(rooms), target)
+
+
+def room_fitness(
+    ctc: torch.Tensor, texts: list[str], k: int, target: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """From the scores of C files played in K rooms (room-major, as :func:`played`
+    orders them): each file's target CTC loss averaged over the rooms (C,), and the
+    (K, C) exact decodes. The search scores every generation with it."""
     hits = torch.tensor([t == target for t in texts], dtype=torch.float32).reshape(k, -1)
     return ctc.reshape(k, -1).mean(dim=0), hits
 
@@ -279,12 +285,11 @@ def _generation(victim, surrogate, active, target, bank, cfg: WaveformSearchConf
         s.queries += k * c + 1
         s.generations += 1
         loss = ctc[rows].reshape(k, c)
-        hits = torch.tensor([t == target for t in texts[rows]], dtype=torch.float32)
-        score = loss.mean(dim=0)
+        score, hits = room_fitness(ctc[rows], texts[rows], k, target)
         if mfcc is not None:
             score = score + cfg.mfcc_weight * mfcc(files, s.x)
         s.room_loss[rooms] = 0.5 * s.room_loss[rooms] + 0.5 * loss[:, 0].clamp(min=1e-3)
-        key = (digital, float(hits.reshape(k, c)[:, 0].mean()), -float(score[0]))
+        key = (digital, float(hits[:, 0].mean()), -float(score[0]))
         if key > s.elite_key:
             s.elite_key, s.elite = key, s.delta.detach().clone()
         _adam_step(s, score, us, step, cfg)

@@ -48,7 +48,7 @@ from advspeech.attacks.base import (
     room_bank,
     room_noise,
 )
-from advspeech.core.dsp import snr_budget_scale
+from advspeech.attacks.parts import budget_scale, room_success
 from advspeech.core.text import check_in_alphabet
 
 
@@ -261,7 +261,7 @@ def _check(
     row_gens = [state.gens[i] for i in rows.tolist()]
     hits = _check_in_rooms(recognizer, current, lens, state.room_bank, sigma, row_gens, target, cfg)
     state.checks_used[rows] += 1
-    state.success[rows] = hits > 0.5
+    state.success[rows] = room_success(hits)
     passed = hits >= cfg.stop_fraction
     state.passed_in_a_row[rows] = torch.where(passed, state.passed_in_a_row[rows] + 1, 0)
     state.active[rows] = state.passed_in_a_row[rows] < cfg.stop_checks
@@ -316,11 +316,7 @@ def _bound_played(
     Both are bounds on a norm of the linear BPF(v), so scaling v by the smaller factor
     projects onto both and keeps the perturbation inside the band."""
     played = bandpass_rows(v[rows, :width], lengths, band)
-    scale = (linf / played.abs().amax(dim=-1).clamp(min=1e-12)).clamp(max=1.0)
-    if snr_db is not None:
-        energy = played.pow(2).sum(dim=-1)
-        scale = torch.minimum(scale, snr_budget_scale(x_energy, energy, snr_db))
-    v[rows] *= scale[:, None]
+    v[rows] *= budget_scale(played, x_energy, snr_db, linf)[:, None]
 
 
 def _adversarial(x, v, lengths, band) -> torch.Tensor:

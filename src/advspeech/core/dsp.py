@@ -71,11 +71,6 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
 
 
-def dbfs(x: np.ndarray) -> float:
-    """RMS level of ``x`` in dB relative to full scale (1.0)."""
-    return 20.0 * np.log10(max(rms(x), 1e-12))
-
-
 def normalize_level(x: np.ndarray, rms_dbfs: float, max_peak: float) -> tuple[np.ndarray, float]:
     """Scale to ``rms_dbfs`` RMS unless that would push the peak above ``max_peak``.
 

@@ -171,6 +171,7 @@ FIG3_TITLE = "Fig. 3: adaptive attacks without and with the enhancement front en
 
 # --- the paper's numbers -------------------------------------------------------------------
 
+
 def _table4_row(*values: float) -> dict[str, float]:
     """A row of the paper's Table 4, in the order of its columns."""
     return dict(zip(TABLE4_DEFENCES, values, strict=True))

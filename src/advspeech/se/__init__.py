@@ -35,8 +35,6 @@ waveform losses), :mod:`~advspeech.se.enhance` (a model applied to whole utteran
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from advspeech.core.registry import LazyRegistry
 
 SE_MODELS: LazyRegistry = LazyRegistry(
@@ -54,8 +52,3 @@ SE_MODELS: LazyRegistry = LazyRegistry(
 def build_se(name: str, cfg: dict):
     """The ``torch.nn.Module`` of enhancement model ``name`` built from ``cfg``."""
     return SE_MODELS[name](cfg)
-
-
-def config_dict(model) -> dict:
-    """The config dataclass of a built model, as a dict (stored in checkpoints)."""
-    return asdict(model.cfg)

@@ -41,12 +41,6 @@ def start_model(
     return model, dev, gen
 
 
-def keep_best(best: dict, model: torch.nn.Module) -> None:
-    """A run that never evaluated keeps its final weights as the best."""
-    if best["state_dict"] is None:
-        best["state_dict"] = model.state_dict()
-
-
 def fingerprint(params: dict[str, Any]) -> str:
     """Stable hash of training parameters (JSON, sorted keys)."""
     blob = json.dumps(params, sort_keys=True, default=str).encode()

@@ -116,5 +116,3 @@ def embedded_noise_babble_input(wildcards):
     return {
         f"babble_{pool}": f"results/data/clean/{pool}.csv" for pool in sorted(pools)
     }
-
-

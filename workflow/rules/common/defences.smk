@@ -11,7 +11,7 @@ TESTSETS = {
     "noisy": ("results/data/mix/test.csv", "noisy_path"),
     **{
         f"adv_{attack}": (f"results/attacks/{attack}/ds/test/testset.csv", "adv_path")
-        for attack in ATTACK_NAMES
+        for attack in REGISTERED_ATTACKS
     },
 }
 ADVERSARIAL_TESTSET = f"adv_{config['attacks']['quality_tables_attack']}"

@@ -68,12 +68,9 @@ def se_training_inputs(wildcards):
     return {}
 
 
-
 def adaptive_settings(wildcards):
     return _adaptive_settings(config, wildcards.attack)
 
 
 def attack_settings(attack):
     return _attack_settings(config, attack)
-
-

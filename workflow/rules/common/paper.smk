@@ -9,9 +9,7 @@ TABLE4_ATTACKS = paper.table4_attacks(RUN_ATTACKS)
 TABLE4_VICTIMS = paper.TABLE4_VICTIMS
 TABLE4_DEFENCES = paper.table4_defences(RUN_SE_MODELS)
 FIG2_PANELS = {
-    label: system
-    for label, system in paper.FIG2_PANELS.items()
-    if system in SE_SYSTEMS
+    label: system for label, system in paper.FIG2_PANELS.items() if system in SE_SYSTEMS
 }
 
 
@@ -114,7 +112,6 @@ def quality_table_inputs(wildcards):
     }
 
 
-
 def data_targets():
     return [
         "results/data/summary.csv",
@@ -152,5 +149,3 @@ PAPER_ARTIFACTS = [
 def all_targets():
     """Every artifact of the paper, plus the per-stage summaries."""
     return data_targets() + asr_targets() + se_targets() + PAPER_ARTIFACTS
-
-

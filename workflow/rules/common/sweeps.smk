@@ -29,7 +29,8 @@ def sweep_inputs(wildcards):
 
 def evo_query_cells():
     """Every point of results/evo_queries.csv: the transfer example (0 queries), then
-    the waveform search without and with the surrogate prior at each number of queries."""
+    the waveform search without and with the surrogate prior at each number of queries.
+    """
     queries = config["attacks"]["evo_queries"]["budgets"]
     return [{"variant": "transfer", "queries": 0}] + [
         {"variant": variant, "queries": int(q)}
@@ -74,5 +75,3 @@ def evo_query_settings(variant, queries):
     settings = attack_settings("evo")
     prior = "surrogate" if variant == "prior" else "none"
     return {**settings, "search": "waveform", "queries": int(queries), "prior": prior}
-
-
