@@ -335,8 +335,6 @@ def test_without_an_snr_budget_the_same_attack_is_louder():
 
     rec = _recognizer()
     wave = [0.05 * np.random.default_rng(5).standard_normal(9000).astype(np.float32)]
-    cfg = RobustAttackConfig(
-        steps=6, lr=0.05, linf=0.9, snr_db=None, check_every=3, check_rooms=1
-    )
+    cfg = RobustAttackConfig(steps=6, lr=0.05, linf=0.9, snr_db=None, check_every=3, check_rooms=1)
     free = robust_ota_attack(AttackJob(rec, wave, "open the door", _rooms(), [1], "cpu"), cfg)[0]
     assert snr_db(wave[0], free.adversarial) < 10.0
