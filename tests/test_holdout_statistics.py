@@ -94,7 +94,7 @@ def items(values: dict[str, list[float]]) -> pd.DataFrame:
     )
 
 
-def test_claims_hold_fail_or_are_untestable_with_holm_adjusted_p():
+def test_claims_hold_are_contradicted_or_are_untestable_with_holm_adjusted_p():
     rng = np.random.default_rng(1)
     base = {f"v{v}": list(rng.normal(0, 1, 4)) for v in range(10)}
     better = {k: [x + 1.0 for x in xs] for k, xs in base.items()}
@@ -109,7 +109,7 @@ def test_claims_hold_fail_or_are_untestable_with_holm_adjusted_p():
     )
     frame = claims.frame().set_index("claim_id")
     assert frame.loc["UP", "verdict"] == "holds" and frame.loc["UP", "holds"]
-    assert frame.loc["DOWN", "verdict"] == "fails"
+    assert frame.loc["DOWN", "verdict"] == "contradicted"
     assert frame.loc[["ZERO", "FEW"], "verdict"].tolist() == ["untestable", "untestable"]
     assert frame.loc["UP", "p_holm"] >= frame.loc["UP", "p_value"]
     assert np.isnan(frame.loc["ZERO", "p_holm"])
@@ -189,3 +189,103 @@ def test_bisection_finds_each_utterances_quietest_success(monkeypatch):
     assert q["u3"] == pytest.approx(0.0)  # never: one step (5 dB) below the floor
     assert set(trials.groupby("utt_id").size()) <= {2, 5}
     sys.modules.pop("toy_plugins", None)
+
+
+@pytest.mark.parametrize("n_voices", [3, 6, 12])
+def test_the_paired_test_keeps_its_level_under_the_null(n_voices):
+    """Null data with correlated utterances within a voice (a voice effect shared by its
+    utterances, the same in both systems, and paired differences that are symmetric
+    about 0 with a voice-level component): the share of one-sided rejections at 5 % stays
+    within the Monte-Carlo error of 5 % (or below it: an exact test with few voices is
+    conservative, its smallest p being 1 / 2^voices)."""
+    from advspeech.evaluation.claims.base import compare
+
+    rng = np.random.default_rng(n_voices)
+    sims, level, utts = 400, 0.05, 4
+    rejected = 0
+    for _ in range(sims):
+        voice_effect = rng.normal(0, 1.0, n_voices)  # shared by a voice's utterances
+        voice_diff = rng.normal(0, 0.5, n_voices)  # the systems differ by voice, mean 0
+        rows_a, rows_b = [], []
+        for v in range(n_voices):
+            for n in range(utts):
+                utt = f"{100 + v}-1-{n:04d}"
+                base = voice_effect[v] + rng.normal(0, 0.5)
+                diff = voice_diff[v] + rng.normal(0, 0.3)
+                rows_a.append({"utt_id": utt, "item_id": utt, "x": base + diff})
+                rows_b.append({"utt_id": utt, "item_id": utt, "x": base})
+        c = compare(pd.DataFrame(rows_a), pd.DataFrame(rows_b), "x", ["utt_id", "item_id"], "a-b")
+        rejected += c.test.p_greater <= level
+    rate = rejected / sims
+    mc_error = 3 * np.sqrt(level * (1 - level) / sims)
+    assert rate <= level + mc_error, rate
+    if n_voices >= 12:  # enough sign patterns for the test to use its level
+        assert rate >= level - mc_error, rate
+
+
+def test_sign_flip_test_is_exact_with_few_voices_and_reports_its_floor():
+    from advspeech.evaluation.statistics import sign_flip_test, voice_means
+
+    t = sign_flip_test([0.4, 0.1, 0.3])  # every voice agrees: the smallest possible p
+    assert t.exact and t.p_greater == t.min_p == 1 / 8 and t.p_less == 1.0
+    assert sign_flip_test([1.0, -1.0]).p_greater == 0.75  # ties count as extreme
+    means = voice_means([1.0, 3.0, -2.0], ["a", "a", "b"], weights=[1.0, 1.0, 2.0])
+    np.testing.assert_allclose(means, [2.0, -2.0])
+    many = sign_flip_test(np.linspace(0.1, 1.0, 20), seed=1)
+    assert not many.exact and many.p_greater == many.min_p
+
+
+def test_a_claim_whose_design_cannot_reach_the_level_is_untestable_as_underpowered():
+    """Five voices that all agree give p = 1/32 at best: not below 0.025 even as the last
+    step of Holm, so the claim is underpowered, not "not shown"."""
+    better = {f"v{v}": [1.0 + 0.1 * n for n in range(2)] for v in range(5)}
+    base = {k: [0.0, 0.0] for k in better}
+    keys = ["utt_id", "item_id"]
+    many = {f"v{v}": [1.0 + 0.1 * n for n in range(2)] for v in range(12)}
+    many_base = {k: [0.0, 0.0] for k in many}
+    claims = Claims()
+    claims.add("FIVE", "t", "a > b", "-", [compare(items(better), items(base), "x", keys, "5")])
+    claims.add(
+        "TWELVE", "t", "a > b", "-", [compare(items(many), items(many_base), "x", keys, "12")]
+    )
+    frame = claims.frame().set_index("claim_id")
+    assert frame.loc["FIVE", "min_p"] == 1 / 32 and frame.loc["TWELVE", "min_p"] == 1 / 4096
+    assert frame.loc["FIVE", "verdict"] == "untestable"
+    assert frame.loc["FIVE", "reason"] == "underpowered"
+    assert frame.loc["TWELVE", "verdict"] == "holds"
+
+
+def test_the_report_caption_states_the_rules_the_code_applies():
+    import textwrap
+    from pathlib import Path
+
+    from advspeech.evaluation.claims.base import rules_caption
+
+    caption = Path(__file__).resolve().parents[1] / "workflow/report/claims.rst"
+    assert caption.read_text() == textwrap.fill(rules_caption(), 88) + "\n"
+
+
+def test_rooms_as_a_crossed_factor_widen_the_interval_when_rooms_differ():
+    """Every utterance is played in the same rooms: room-to-room variance belongs in the
+    interval. The two-way bootstrap keeps the mean and widens the interval when rooms
+    differ; it matches the one-way interval's width when they do not."""
+    from advspeech.evaluation.statistics import rate_ci
+
+    rng = np.random.default_rng(0)
+    utts = [f"{100 + v}-1-{u}" for v in range(10) for u in range(3)]
+    room_effect = np.linspace(-0.4, 0.4, 20)
+    values, clusters, rooms = [], [], []
+    for u in utts:
+        for j, effect in enumerate(room_effect):
+            values.append(float(rng.random() < 0.5 + effect))
+            clusters.append(u)
+            rooms.append(f"r{j}")
+    nested, crossed = rate_ci(values, clusters), rate_ci(values, clusters, crossed=rooms)
+    assert crossed.mean == nested.mean
+    widened = (crossed.high - crossed.low) / (nested.high - nested.low)
+    flat = [float(rng.random() < 0.5) for _ in values]
+    a, b = rate_ci(flat, clusters), rate_ci(flat, clusters, crossed=rooms)
+    # without a room effect the two-way bootstrap is conservative (it counts the residual
+    # variance twice: wider by about sqrt(2)); with one it widens far more
+    assert 1.0 < (b.high - b.low) / (a.high - a.low) < 1.8
+    assert widened > 2.0

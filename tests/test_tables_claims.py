@@ -176,8 +176,11 @@ def test_claims_file_from_per_item_results():
         "our_value",
         "units",
         "p_value",
+        "min_p",
         "p_holm",
+        "p_opposite_holm",
         "verdict",
+        "reason",
         "holds",
     ]
     assert claims["claim_id"].is_unique and claims["holds"].dtype == bool
@@ -190,7 +193,10 @@ def test_claims_file_from_per_item_results():
     # ... an attacker that never succeeds shows nothing about the defence
     verdict = dict(zip(claims["claim_id"], claims["verdict"], strict=True))
     assert verdict["F3-EVO"] == "untestable" and not holds["F3-EVO"]
-    assert verdict["C-waveunet_advt-CLEAN-WER"] == "fails"
+    # +30 WER points through it: significantly above the margin, not merely not shown
+    assert verdict["C-waveunet_advt-CLEAN-WER"] == "contradicted"
+    assert holds["T4-Grad_adv-SE-WER"] and "T1-UNETAT-PESQ" in verdict
+    assert {"T3-STI", "T3-UNETAT-PESQ", "T3-UNETAT-STI"} <= set(verdict)
     assert (claims["p_holm"].dropna() >= claims["p_value"].dropna()).all()
     # benign cost: +0.8 WER points on average, but the upper interval end decides
     assert not holds["C-waveunet_advt-CLEAN-WER"]

@@ -127,8 +127,11 @@ def test_claims_file(smoke_run):
         "our_value",
         "units",
         "p_value",
+        "min_p",
         "p_holm",
+        "p_opposite_holm",
         "verdict",
+        "reason",
         "holds",
     ]
     assert set(claims["artifact"]) == {"table1", "table2", "table3", "table4", "fig3", "controls"}
@@ -138,7 +141,17 @@ def test_claims_file(smoke_run):
     assert claims["our_value"].str.contains("utt").all()
     # the smoke run attacks 2 utterances adaptively: below the 8 a paired claim needs
     assert (claims.loc[claims["artifact"] == "fig3", "verdict"] == "untestable").all()
-    assert set(claims["verdict"]) <= {"holds", "fails", "untestable"}
+    assert set(claims["verdict"]) <= {"holds", "contradicted", "not_shown", "untestable"}
+    untestable = claims["verdict"] == "untestable"
+    assert (
+        claims.loc[untestable, "reason"]
+        .isin(["constant arms", "too few units", "underpowered"])
+        .all()
+    )
+    assert (claims.loc[~untestable, "reason"].fillna("") == "").all()
+    # no claim is decided with fewer voices than its design allows
+    decided = claims["verdict"].isin(["holds", "contradicted"])
+    assert (claims.loc[decided, "min_p"] < 0.025).all()
     controls = claims[claims["artifact"] == "controls"]
     assert sorted(controls["claim_id"]) == sorted(
         f"C-{se}_{t}-CLEAN-WER" for se in ("dnn", "waveunet", "unet_at") for t in ("noisy", "advt")

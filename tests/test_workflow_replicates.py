@@ -13,9 +13,10 @@ from testkit import SMOKE, snakemake
 from advspeech.core.io import DataError
 from advspeech.pipeline.replicates import replicate_config, replicate_root
 from advspeech.reporting.replicates import (
-    FAILS_EVERYWHERE,
+    CONTRADICTED_EVERYWHERE,
     HOLDS_EVERYWHERE,
     MIXED,
+    NOT_SHOWN_EVERYWHERE,
     UNTESTABLE,
     across_seed_verdict,
     aggregate_claims,
@@ -48,9 +49,11 @@ def test_aggregate_table_refuses_tables_of_different_shapes():
     "verdicts, expected",
     [
         (["holds", "holds", "holds"], HOLDS_EVERYWHERE),
-        (["fails", "fails"], FAILS_EVERYWHERE),
+        (["contradicted", "contradicted"], CONTRADICTED_EVERYWHERE),
+        (["not_shown", "not_shown"], NOT_SHOWN_EVERYWHERE),
+        (["not_shown", "contradicted"], MIXED),
         (["untestable", "untestable"], UNTESTABLE),
-        (["holds", "fails", "holds"], MIXED),
+        (["holds", "not_shown", "holds"], MIXED),
         (["holds", "untestable"], MIXED),
     ],
 )

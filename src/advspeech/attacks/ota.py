@@ -17,7 +17,7 @@ from advspeech.core.seeding import rng_for, stable_seed
 from advspeech.evaluation.metrics import wer_percent
 from advspeech.se.enhance import enhance_signal
 
-OTA_COLUMNS = ["utt_id", "room_id", "transcript", "success", "wer"]
+OTA_COLUMNS = ["utt_id", "room_id", "transcript", "success", "wer", "words"]
 
 
 def evaluate_over_the_air(
@@ -36,8 +36,9 @@ def evaluate_over_the_air(
     rooms (+ recording noise), optionally through a defence (an ``enhancer`` applied
     as the ``enhance`` rule does, or any ``defend(wave, seed)``; a randomised one
     draws per trial), transcribe. One row per trial:
-    ``utt_id,room_id,transcript,success,wer`` (success = exactly the target; WER in
-    percent against the original transcript)."""
+    ``utt_id,room_id,transcript,success,wer,words`` (success = exactly the target; WER
+    in percent against the original transcript of ``words`` reference words, the weight
+    of the trial in a corpus WER)."""
     room_ids = list(rirs["room_id"])
     room_audio = {
         r: read_audio(p)[0][0] for r, p in zip(rirs["room_id"], rirs["path"], strict=True)
@@ -71,6 +72,7 @@ def evaluate_over_the_air(
                     "transcript": text,
                     "success": text == row.target,
                     "wer": wer_percent(row.text, text),
+                    "words": len(str(row.text).split()),
                 }
             )
     return pd.DataFrame(rows, columns=OTA_COLUMNS)

@@ -79,10 +79,15 @@ def cluster_bootstrap_ci(
     seed: int = 0,
     weights: Sequence[float] | None = None,
     voices: Sequence[object] | None = None,
+    crossed: Sequence[object] | None = None,
 ) -> Interval:
     """(Weighted) mean of the finite ``values`` with a percentile hierarchical-bootstrap
     interval: voices with replacement, then utterances (``clusters``) with replacement
-    within each drawn voice, the mean over all items of the drawn utterances.
+    within each drawn voice, the mean over all items of the drawn utterances. With
+    ``crossed`` (the room, or noise recording, of each item: a factor every utterance
+    meets, not one nested in it), a two-way bootstrap: each replicate also draws the
+    levels of that factor with replacement, and an item counts as often as its
+    utterance times its level are drawn, so the interval carries the factor's variance.
 
     Args:
         values: one value per item (NaN items are left out and counted).
@@ -119,8 +124,18 @@ def cluster_bootstrap_ci(
     if voice_keys.size == utt_keys.size:  # every utterance its own voice: a plain
         utt_voice = np.arange(utt_keys.size)  # cluster bootstrap, in utterance order
     rng = np.random.default_rng(seed)
-    num, den = _hierarchical_draws(sums, totals, utt_voice, voice_keys.size, n_boot, rng)
-    means = num / den
+    if crossed is None:
+        num, den = _hierarchical_draws(sums, totals, utt_voice, voice_keys.size, n_boot, rng)
+    else:
+        levels = np.unique(np.asarray(crossed)[keep], return_inverse=True)[1]
+        utt_times = _utterance_counts(utt_voice, voice_keys.size, n_boot, rng)
+        level_times = rng.multinomial(
+            levels.max() + 1, np.full(levels.max() + 1, 1.0 / (levels.max() + 1)), size=n_boot
+        )
+        times = utt_times[:, index] * level_times[:, levels]  # (n_boot, items)
+        num, den = times @ (w * x), times @ w
+    means = num / np.where(den > 0, den, np.nan)
+    means = means[np.isfinite(means)]
     lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
     mean = float(np.sum(w * x) / np.sum(w))
     return Interval(
@@ -155,18 +170,36 @@ def _hierarchical_draws(
     return num, den
 
 
+def _utterance_counts(
+    utt_voice: np.ndarray, n_voices: int, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """(n_boot, utterances): how often each utterance is drawn in each replicate of the
+    hierarchical draw (voices with replacement, then as many utterances of each drawn
+    voice as it has, with replacement)."""
+    counts = np.zeros((n_boot, utt_voice.size))
+    voice_times = rng.multinomial(n_voices, np.full(n_voices, 1.0 / n_voices), size=n_boot)
+    for v in range(n_voices):
+        members = np.flatnonzero(utt_voice == v)
+        for b in np.flatnonzero(voice_times[:, v]):
+            picks = rng.integers(0, members.size, size=voice_times[b, v] * members.size)
+            counts[b, members] += np.bincount(picks, minlength=members.size)
+    return counts
+
+
 def rate_ci(
     successes: Sequence[float],
     clusters: Sequence[object],
     scale: float = 100.0,
     n_boot: int = 2000,
     seed: int = 0,
+    crossed: Sequence[object] | None = None,
 ) -> Interval:
     """A success rate (RoSA, TASR) in ``scale`` units (percent by default) with its
-    hierarchical-bootstrap interval; a rate observed as zero reports [0, rule of three
-    over its voices] (:func:`zero_upper_bound`) instead of [0, 0]."""
+    hierarchical-bootstrap interval (two-way with ``crossed``, e.g. the rooms of
+    over-the-air trials); a rate observed as zero reports [0, rule of three over its
+    voices] (:func:`zero_upper_bound`) instead of [0, 0]."""
     values = scale * np.asarray(successes, dtype=np.float64)
-    ci = cluster_bootstrap_ci(values, clusters, n_boot=n_boot, seed=seed)
+    ci = cluster_bootstrap_ci(values, clusters, n_boot=n_boot, seed=seed, crossed=crossed)
     if ci.n and ci.mean == 0.0:
         return Interval(0.0, 0.0, zero_upper_bound(ci.voices, scale), ci.n, ci.clusters,
                         ci.voices, ci.replicates)  # fmt: skip
@@ -189,15 +222,17 @@ def paired_difference_ci(
     n_boot: int = 2000,
     level: float = 0.95,
     seed: int = 0,
+    weights: Sequence[float] | None = None,
 ) -> Interval:
-    """Mean of a - b over items scored by both systems (the same item at the same
-    position), with a hierarchical-bootstrap interval over voices and utterances: a
-    paired test whose verdict "a > b" is ``low > 0`` (``p_at_most(0)`` its p-value)."""
+    """(Weighted) mean of a - b over items scored by both systems (the same item at the
+    same position), with a hierarchical-bootstrap interval over voices and utterances.
+    The claims' tests are the sign-flip tests over voices (:func:`sign_flip_test`); this
+    interval is the effect's size and uncertainty."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"paired values differ in shape: {a.shape} vs {b.shape}")
-    return cluster_bootstrap_ci(a - b, clusters, n_boot, level, seed)
+    return cluster_bootstrap_ci(a - b, clusters, n_boot, level, seed, weights=weights)
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:
@@ -213,3 +248,72 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
     out[order] = np.minimum(adjusted, 1.0)
     return out
+
+
+# --- calibrated paired tests at the voice level ----------------------------------------------
+
+EXACT_MAX_VOICES = 16
+"""Up to this many voices the sign-flip test enumerates every sign pattern (2^16 =
+65,536); beyond, it draws :data:`SIGN_FLIP_DRAWS` random patterns."""
+SIGN_FLIP_DRAWS = 20_000
+
+
+@dataclass(frozen=True)
+class SignFlipTest:
+    """A one-sided sign-flip (randomisation) test of the mean voice-level difference:
+    under the null each voice's mean difference is as likely to be negative as positive
+    (symmetric about 0), so flipping the signs of the voices' differences gives the null
+    distribution of their mean. ``p_greater`` tests "mean > 0", ``p_less`` "mean < 0";
+    ``min_p`` is the smallest p-value the design can give (1 / 2^voices for the exact
+    test), whatever the data."""
+
+    voices: int
+    mean: float  # mean over voices of the voices' mean differences
+    p_greater: float
+    p_less: float
+    min_p: float
+    exact: bool
+
+
+def voice_means(
+    diffs: Sequence[float], voices: Sequence[object], weights: Sequence[float] | None = None
+) -> np.ndarray:
+    """Each voice's (weighted) mean of its items' finite differences, in voice order:
+    the independent units of every paired test (items within a voice are correlated)."""
+    d = np.asarray(diffs, dtype=np.float64)
+    w = np.ones_like(d) if weights is None else np.asarray(weights, dtype=np.float64)
+    v = np.asarray(voices)
+    keep = np.isfinite(d) & (w > 0)
+    d, w, v = d[keep], w[keep], v[keep]
+    if d.size == 0:
+        return np.zeros(0)
+    _, index = np.unique(v, return_inverse=True)
+    return np.bincount(index, weights=w * d) / np.bincount(index, weights=w)
+
+
+def sign_flip_test(units: Sequence[float], seed: int = 0) -> SignFlipTest:
+    """The sign-flip test of the mean of ``units`` (one value per independent unit, e.g.
+    :func:`voice_means`), exact up to :data:`EXACT_MAX_VOICES` units, Monte-Carlo with
+    :data:`SIGN_FLIP_DRAWS` draws (p = (k + 1) / (B + 1)) beyond. Ties with the observed
+    mean count as at least as extreme, so the test is conservative."""
+    x = np.asarray(units, dtype=np.float64)
+    n = x.size
+    if n == 0:
+        return SignFlipTest(0, float("nan"), float("nan"), float("nan"), 1.0, True)
+    observed = float(x.mean())
+    # a relative tolerance so that sign patterns equal to the observed mean up to
+    # rounding count as ties
+    tol = 1e-12 * max(1.0, float(np.abs(x).max()))
+    if n <= EXACT_MAX_VOICES:
+        patterns = ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1) * 2 - 1
+        null = patterns @ x / n
+        p_greater = float(np.mean(null >= observed - tol))
+        p_less = float(np.mean(null <= observed + tol))
+        return SignFlipTest(n, observed, p_greater, p_less, 1.0 / 2**n, True)
+    rng = np.random.default_rng(seed)
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(SIGN_FLIP_DRAWS, n))
+    null = signs @ x / n
+    draws = SIGN_FLIP_DRAWS + 1
+    p_greater = (int(np.sum(null >= observed - tol)) + 1) / draws
+    p_less = (int(np.sum(null <= observed + tol)) + 1) / draws
+    return SignFlipTest(n, observed, p_greater, p_less, max(1.0 / 2**n, 1.0 / draws), False)

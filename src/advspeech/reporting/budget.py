@@ -54,7 +54,11 @@ def attacked_trials_rosa(manifest: str, trials: str, n_boot: int, seed: int):
     attacked = frame[frame["skipped"].astype(str) == ""]
     played = pd.read_csv(trials, keep_default_na=False)
     rosa = rate_ci(
-        played["success"].astype(float).to_numpy(), played["utt_id"], n_boot=n_boot, seed=seed
+        played["success"].astype(float).to_numpy(),
+        played["utt_id"],
+        n_boot=n_boot,
+        seed=seed,
+        crossed=played["room_id"],
     )
     return attacked, played, rosa
 

@@ -47,7 +47,7 @@ def defence_table(
         row: dict = {"defence": defence, "kind": kinds[defence]}
         for attack in attacks:
             t = trials[(attack, defence)]
-            ci = rate_ci(t["success"].astype(float), t["utt_id"], seed=seed)
+            ci = rate_ci(t["success"].astype(float), t["utt_id"], seed=seed, crossed=t["room_id"])
             rosa = (ci.mean, ci.low, ci.high)
             row |= dict(
                 zip(

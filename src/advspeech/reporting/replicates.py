@@ -15,9 +15,16 @@ from advspeech.core.io import DataError, atomic_path
 
 # across-seed verdicts of a claim
 HOLDS_EVERYWHERE = "holds in every seed"
-FAILS_EVERYWHERE = "fails in every seed"
+CONTRADICTED_EVERYWHERE = "contradicted in every seed"
+NOT_SHOWN_EVERYWHERE = "not shown in every seed"
 MIXED = "mixed"
 UNTESTABLE = "untestable"
+EVERYWHERE = {
+    "holds": HOLDS_EVERYWHERE,
+    "contradicted": CONTRADICTED_EVERYWHERE,
+    "not_shown": NOT_SHOWN_EVERYWHERE,
+    "untestable": UNTESTABLE,
+}
 
 # The cells the replicate figure shows: (table, row labels, column) -> label. Row labels
 # name the table's label columns in order (Table 4: attack and row; Table 1: metric).
@@ -93,16 +100,12 @@ def aggregate_table(
 
 
 def across_seed_verdict(verdicts: Sequence[str]) -> str:
-    """A claim's verdict over seeds: holds (fails) in every seed, untestable in every
-    seed, else mixed (also when it is untestable in some seeds only: what the other
-    seeds say is not a replicated result)."""
+    """A claim's verdict over seeds: the same verdict in every seed (holds, contradicted,
+    not shown, untestable), else mixed (also when it is untestable in some seeds only:
+    what the other seeds say is not a replicated result)."""
     kinds = set(verdicts)
-    if kinds == {"holds"}:
-        return HOLDS_EVERYWHERE
-    if kinds == {"fails"}:
-        return FAILS_EVERYWHERE
-    if kinds == {"untestable"}:
-        return UNTESTABLE
+    if len(kinds) == 1 and next(iter(kinds)) in EVERYWHERE:
+        return EVERYWHERE[next(iter(kinds))]
     return MIXED
 
 
@@ -202,7 +205,13 @@ def replicates_markdown(cells, claims: pd.DataFrame, seeds: Sequence[int]) -> st
             f"| {label} | {values} | {row['mean']:.3g} | {row['min']:.3g}-{row['max']:.3g} |"
         )
     lines += ["", "## Claims across seeds", ""]
-    for verdict in (HOLDS_EVERYWHERE, MIXED, FAILS_EVERYWHERE, UNTESTABLE):
+    for verdict in (
+        HOLDS_EVERYWHERE,
+        MIXED,
+        CONTRADICTED_EVERYWHERE,
+        NOT_SHOWN_EVERYWHERE,
+        UNTESTABLE,
+    ):
         ids = claims.loc[claims["across_seeds"] == verdict, "claim_id"].tolist()
         lines.append(f"- {verdict}: {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
     return "\n".join(lines) + "\n"

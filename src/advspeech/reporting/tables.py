@@ -108,18 +108,26 @@ def robustness_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Table 4 from over-the-air trial files keyed by (attack label, victim label,
     defence label), victim labels ``ASR``/``ASR+AdvT``. RoSA = % of trials decoded exactly
-    as the target; WER = mean per-trial WER (%). Intervals resample utterances with all
-    their room trials (a cluster bootstrap). Returns (wide, long with CIs)."""
+    as the target; WER = the corpus WER (%) of the trials (per-trial WERs weighted by
+    reference words). Intervals resample voices, then utterances, and the rooms as a
+    crossed factor (a two-way bootstrap). Returns (wide, long with CIs)."""
     long_rows = []
     for (attack, victim, defence), path in trial_files.items():
         trials = pd.read_csv(path)
         for measure in ("RoSA", "WER"):
+            # every utterance is played in rooms of one shared set: rooms are a crossed
+            # factor, resampled beside voices and utterances (a two-way bootstrap)
+            rooms = trials["room_id"]
             if measure == "RoSA":  # a cell without success reports a one-sided bound
                 ci = rate_ci(trials["success"].astype(float), trials["utt_id"], n_boot=n_boot,
-                             seed=seed)  # fmt: skip
+                             seed=seed, crossed=rooms)  # fmt: skip
             else:
                 values = trials["wer"].astype(float).to_numpy()
-                ci = cluster_bootstrap_ci(values, trials["utt_id"], n_boot=n_boot, seed=seed)
+                words = trials["words"].astype(float) if "words" in trials else None
+                ci = cluster_bootstrap_ci(
+                    values, trials["utt_id"], n_boot=n_boot, seed=seed, weights=words,
+                    crossed=rooms,
+                )  # fmt: skip
             long_rows.append(
                 {
                     "attack": attack,

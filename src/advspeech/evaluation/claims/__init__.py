@@ -5,13 +5,11 @@ models against the input transformations, beyond the paper). :mod:`~.base` holds
 paired test every claim is made of and the table the claims are collected in.
 
 A claim compares systems on the *same* items (mixtures, adversarial examples, room
-trials), so each comparison "a > b" is a paired test: the mean of the per-item
-differences a - b with a 95 % hierarchical-bootstrap interval over voices, then utterances
-(an utterance's noises, SNRs and rooms are resampled together), and it holds when that
-interval lies above 0. Overlapping marginal intervals decide nothing. A claim over
-several comparisons holds when every one does. Output columns:
-``claim_id,artifact,claim,paper_value,our_value,holds``; ``our_value`` gives each
-difference as ``+d [low, high]`` (three decimals: STOI effects are a few thousandths).
+trials), so each comparison "a > b" is a paired test over voices; the rules (the test,
+the family, the minimum units, the verdicts) are stated in :mod:`~.base`, and
+:func:`~.base.rules_caption` states them from the same constants for the report.
+Output columns: :data:`~.base.CLAIM_COLUMNS`; ``our_value`` gives each difference as
+``+d [low, high]`` (three decimals: STOI effects are a few thousandths).
 """
 
 from __future__ import annotations

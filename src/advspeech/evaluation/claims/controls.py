@@ -20,7 +20,9 @@ def control_claims(
             continue
         none = controls[(asr, "none", testset)]
         label = f"{defence} - none"
-        diff = compare(frame, none, "wer", SCORE_KEYS, label, seed, margin=CLEAN_WER_MARGIN)
+        diff = compare(
+            frame, none, "wer", SCORE_KEYS, label, seed, margin=CLEAN_WER_MARGIN, weights="words"
+        )
         claims.add(
             f"C-{defence}-CLEAN-WER",
             "controls",

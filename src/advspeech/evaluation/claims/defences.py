@@ -56,6 +56,7 @@ def _beats_transforms(claims, se, transforms, trials, controls, attack, seed) ->
             f"clean WER {se} - {t}",
             seed,
             margin=CLEAN_WER_MARGIN,
+            weights="words",
         )
         comparisons += [lower, cost]
     claims.add(

@@ -38,6 +38,14 @@ def table4_claims(claims: Claims, trials: Trials, seed: int) -> None:
             _paper_row(paper, f"RoSA_{victim}", columns),
             [t4(plain, NO_DEFENCE, s, "RoSA") for s in with_se],
         )
+        claims.add(
+            f"T4-{attack}-SE-WER",
+            "table4",
+            f"{attack}: every AdvT SE model lowers the WER of the undefended recogniser "
+            "under attack",
+            _paper_row(paper, f"WER_{victim}", columns),
+            [t4(plain, NO_DEFENCE, s, "WER") for s in with_se],
+        )
         if UNET_AT_COLUMN in with_se and len(with_se) > 1:
             claims.add(
                 f"T4-{attack}-UNETAT-LOWEST",
@@ -69,7 +77,9 @@ def _trial_comparison(
     fa = trials[(attack, victims[0], a)].assign(v=lambda d: scale * d[column].astype(float))
     fb = trials[(attack, victims[1], b)].assign(v=lambda d: scale * d[column].astype(float))
     label = f"{a} - {b}" if victims[0] == victims[1] else f"{victims[0]} - {victims[1]}"
-    return compare(fa, fb, "v", TRIAL_KEYS, label, seed)
+    # WER by reference words, as Table 4 reports it
+    weights = "words" if measure == "WER" and "words" in fa else None
+    return compare(fa, fb, "v", TRIAL_KEYS, label, seed, weights=weights)
 
 
 def adaptive_claims(
