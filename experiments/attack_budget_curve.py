@@ -39,6 +39,7 @@ from advspeech.core.torchutil import resolve_device, set_threads
 from advspeech.data.rooms import load_rirs
 from advspeech.evaluation.statistics import cluster_bootstrap_ci
 from advspeech.pipeline.config import attack_settings
+from advspeech.pipeline.split_guard import require_tuning_rooms
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -112,6 +113,8 @@ def main() -> None:
         if step in args.steps:
             snapshots[step] = (adversarial.copy(), time.time() - t0)
 
+    room_ids = pd.read_csv(args.rooms)["room_id"]
+    require_tuning_rooms(args.rooms, room_ids, "experiments/attack_budget_curve.py")
     attack, rooms = ATTACKS[args.attack], load_rirs(args.rooms)
     seeds = [stable_seed(config["seed"], "attack", u) for u in clean["utt_id"]]
     # grad snapshots every milestone through on_check; evo's one row is its final files

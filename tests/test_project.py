@@ -172,6 +172,20 @@ def test_the_split_guard_refuses_test():
         require_tuning_split("test")
 
 
+def test_the_split_guard_refuses_the_held_out_rooms_by_name_and_by_id():
+    from advspeech.pipeline.split_guard import TestSplitRefused, require_tuning_rooms
+
+    rooms = "results/data/rirs/attack.csv"
+    assert require_tuning_rooms(rooms, ["attack0000", "attack0001"]) == rooms
+    for path, ids in (
+        ("results/data/rirs/test.csv", ["test0000"]),
+        ("results/data/rirs/shifted.csv", []),
+        ("my_rooms.csv", ["attack0000", "test0003"]),  # a renamed copy of test rooms
+    ):
+        with pytest.raises(TestSplitRefused, match="test rooms are for the final tables"):
+            require_tuning_rooms(path, ids)
+
+
 @pytest.mark.parametrize("script", EXPERIMENTS)
 def test_every_tuning_driver_uses_the_shared_guard(script):
     """Every dev tuning driver builds its command line with experiments/tuning.py, whose

@@ -210,8 +210,11 @@ def test_grad_attack_and_over_the_air_outputs(smoke_run):
     assert (manifest["snr_db"] > 0).all() and (manifest["linf_db"] < 0).all()
     for target in targets:
         trials = pd.read_csv(smoke_run / target)
-        assert list(trials.columns) == ["utt_id", "room_id", "transcript", "success", "wer"]
+        columns = ["utt_id", "room_id", "transcript", "success", "wer", "words"]
+        assert list(trials.columns) == columns
         assert len(trials) == 3 * 2  # 3 examples x 2 held-out test rooms
+        texts = manifest.set_index("utt_id")["text"]
+        assert (trials["words"] == [len(texts[u].split()) for u in trials["utt_id"]]).all()
         assert set(trials["room_id"]) <= set(
             pd.read_csv(smoke_run / "results/data/rirs/test.csv")["room_id"]
         )

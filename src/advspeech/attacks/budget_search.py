@@ -32,7 +32,9 @@ from advspeech.evaluation.quietest import ADAPTIVE_COLUMNS
 
 
 def digital_settings(attack: str, settings: dict):
-    """The attack's settings for a digital attack (no room, no recording noise)."""
+    """The attack's settings for a digital attack (no room, no recording noise): the
+    room settings a settings dataclass has are switched off; an attack whose settings
+    have none (a registered plugin) runs with its own."""
     base = ATTACKS[attack].config(settings)
     if hasattr(base, "ota"):
         # one identity room is all there is to check: decoding it 16 times adds nothing
@@ -41,7 +43,9 @@ def digital_settings(attack: str, settings: dict):
             check_rooms=1,
             ota=dataclasses.replace(base.ota, rooms_per_step=1, noise_std=(0.0, 0.0)),
         )
-    return dataclasses.replace(base, rooms_per_check=0, rooms_per_query=0)
+    fields = {f.name for f in dataclasses.fields(base)} if dataclasses.is_dataclass(base) else ()
+    rooms = {k: 0 for k in ("rooms_per_check", "rooms_per_query") if k in fields}
+    return dataclasses.replace(base, **rooms) if rooms else base
 
 
 def quietest_success_search(

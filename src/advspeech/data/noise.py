@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
 from tqdm import tqdm
 
 from advspeech import SAMPLE_RATE
@@ -47,6 +46,8 @@ def pink(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def brown(rng: np.random.Generator, n: int) -> np.ndarray:
+    from scipy import signal  # imported where used: the Snakefile imports this module
+
     # Pure 1/f^2 is almost all below 50 Hz; a 20 Hz high-pass keeps it audible.
     """Brown (1/f^2 power) noise, ``n`` samples."""
     sos = signal.butter(2, 20.0, "highpass", fs=SAMPLE_RATE, output="sos")
@@ -67,6 +68,8 @@ def hum(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def modulated(rng: np.random.Generator, n: int) -> np.ndarray:
     """Machine-like noise: band-passed pink noise, amplitude-modulated at 0.5-4 Hz."""
+    from scipy import signal  # imported where used: the Snakefile imports this module
+
     t = np.arange(n) / SAMPLE_RATE
     rate = rng.uniform(0.5, 4.0)
     envelope = 1.0 + 0.8 * np.sin(2 * np.pi * rate * t) * np.sin(2 * np.pi * rate / 7 * t)
@@ -120,6 +123,8 @@ def clatter(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def traffic(rng: np.random.Generator, n: int) -> np.ndarray:
     """Road noise: low-passed brown/pink rumble with slow swells of passing cars."""
+    from scipy import signal  # imported where used: the Snakefile imports this module
+
     t = np.arange(n) / SAMPLE_RATE
     swell = np.ones(n)
     for _ in range(max(1, int(n / SAMPLE_RATE / 4))):
@@ -131,6 +136,8 @@ def traffic(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def fan(rng: np.random.Generator, n: int) -> np.ndarray:
     """Ventilation: broadband noise with a blade-pass tone and its harmonics."""
+    from scipy import signal  # imported where used: the Snakefile imports this module
+
     t = np.arange(n) / SAMPLE_RATE
     blade = rng.uniform(80.0, 300.0)
     tones = sum(
@@ -149,6 +156,8 @@ def _slow_walk(rng: np.random.Generator, n: int, hop: int) -> np.ndarray:
 
 def _decaying_bursts(rng: np.random.Generator, n: int, rate_hz: float, tau_s: float) -> np.ndarray:
     """Envelope of Poisson-timed impulses of random height, each decaying with ``tau_s``."""
+    from scipy import signal  # imported where used: the Snakefile imports this module
+
     impulses = np.zeros(n)
     onsets = rng.integers(0, n, size=rng.poisson(rate_hz * n / SAMPLE_RATE))
     np.add.at(impulses, onsets, rng.uniform(0.2, 1.0, size=len(onsets)))
@@ -158,6 +167,8 @@ def _decaying_bursts(rng: np.random.Generator, n: int, rate_hz: float, tau_s: fl
 def rain(rng: np.random.Generator, n: int) -> np.ndarray:
     """Rain on a roof: dense drop impacts (a few ms each) in six bands of 0.7-7.9 kHz, soft
     hiss."""
+    from scipy import signal  # imported where used: the Snakefile imports this module
+
     out = 0.05 * rng.standard_normal(n)
     for centre in rng.uniform(1000.0, 6000.0, size=6):
         sos = signal.butter(
@@ -171,6 +182,8 @@ def rain(rng: np.random.Generator, n: int) -> np.ndarray:
 def engine(rng: np.random.Generator, n: int) -> np.ndarray:
     """Idling engine: firing harmonics of a drifting 20-45 Hz rate, pulsed low-passed
     rumble."""
+    from scipy import signal  # imported where used: the Snakefile imports this module
+
     drift = _slow_walk(rng, n, 1600)
     firing = rng.uniform(20.0, 45.0) * (1.0 + 0.1 * drift)
     phase = 2 * np.pi * np.cumsum(firing) / SAMPLE_RATE
@@ -200,6 +213,8 @@ def music(rng: np.random.Generator, n: int) -> np.ndarray:
 def hiss(rng: np.random.Generator, n: int) -> np.ndarray:
     """Escaping air or steam: noise high-passed at 1.5-3 kHz whose level drifts by a few
     dB."""
+    from scipy import signal  # imported where used: the Snakefile imports this module
+
     sos = signal.butter(4, rng.uniform(1500.0, 3000.0), "highpass", fs=SAMPLE_RATE, output="sos")
     level_db = 3.0 * _slow_walk(rng, n, 4000)
     return signal.sosfilt(sos, rng.standard_normal(n)) * 10 ** (level_db / 20.0)

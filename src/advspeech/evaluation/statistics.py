@@ -117,30 +117,31 @@ def cluster_bootstrap_ci(
     utt_keys, index = np.unique(utts, return_inverse=True)
     sums = np.bincount(index, weights=w * x)
     totals = np.bincount(index, weights=w)
-    # each utterance's voice (an utterance has one voice)
-    first = np.zeros(utt_keys.size, dtype=np.int64)
-    first[index[::-1]] = np.arange(index.size)[::-1]
-    voice_keys, utt_voice = np.unique(spk[first], return_inverse=True)
-    if voice_keys.size == utt_keys.size:  # every utterance its own voice: a plain
-        utt_voice = np.arange(utt_keys.size)  # cluster bootstrap, in utterance order
+    n_voices, utt_voice = _utterance_voices(spk, index, utt_keys.size)
     rng = np.random.default_rng(seed)
     if crossed is None:
-        num, den = _hierarchical_draws(sums, totals, utt_voice, voice_keys.size, n_boot, rng)
+        num, den = _hierarchical_draws(sums, totals, utt_voice, n_voices, n_boot, rng)
     else:
         levels = np.unique(np.asarray(crossed)[keep], return_inverse=True)[1]
-        utt_times = _utterance_counts(utt_voice, voice_keys.size, n_boot, rng)
-        level_times = rng.multinomial(
-            levels.max() + 1, np.full(levels.max() + 1, 1.0 / (levels.max() + 1)), size=n_boot
-        )
-        times = utt_times[:, index] * level_times[:, levels]  # (n_boot, items)
+        times = _crossed_counts(index, levels, utt_voice, n_voices, n_boot, rng)
         num, den = times @ (w * x), times @ w
     means = num / np.where(den > 0, den, np.nan)
     means = means[np.isfinite(means)]
     lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
     mean = float(np.sum(w * x) / np.sum(w))
-    return Interval(
-        mean, float(lo), float(hi), int(x.size), int(utt_keys.size), int(voice_keys.size), means
-    )
+    return Interval(mean, float(lo), float(hi), int(x.size), int(utt_keys.size), n_voices, means)
+
+
+def _utterance_voices(spk: np.ndarray, index: np.ndarray, n_utts: int) -> tuple[int, np.ndarray]:
+    """The number of voices and each utterance's voice (an utterance has one voice: its
+    first item's); every utterance its own voice gives a plain cluster bootstrap, in
+    utterance order."""
+    first = np.zeros(n_utts, dtype=np.int64)
+    first[index[::-1]] = np.arange(index.size)[::-1]
+    voice_keys, utt_voice = np.unique(spk[first], return_inverse=True)
+    if voice_keys.size == n_utts:
+        utt_voice = np.arange(n_utts)
+    return int(voice_keys.size), utt_voice
 
 
 def _hierarchical_draws(
@@ -184,6 +185,23 @@ def _utterance_counts(
             picks = rng.integers(0, members.size, size=voice_times[b, v] * members.size)
             counts[b, members] += np.bincount(picks, minlength=members.size)
     return counts
+
+
+def _crossed_counts(
+    utterance: np.ndarray,
+    level: np.ndarray,
+    utt_voice: np.ndarray,
+    n_voices: int,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """(n_boot, items): how often each item counts in each replicate of the two-way
+    bootstrap: its utterance's count in the hierarchical draw times its level's count in
+    an independent draw of the crossed factor's levels with replacement."""
+    utt_times = _utterance_counts(utt_voice, n_voices, n_boot, rng)
+    n_levels = int(level.max()) + 1
+    level_times = rng.multinomial(n_levels, np.full(n_levels, 1.0 / n_levels), size=n_boot)
+    return utt_times[:, utterance] * level_times[:, level]
 
 
 def rate_ci(

@@ -23,3 +23,25 @@ def require_tuning_split(split: str, what: str = "this script") -> str:
             "the test split is for the final tables only"
         )
     return split
+
+
+TUNING_ROOM_SETS = ("train", "attack", "dev")
+"""Room sets a tuning script may play in."""
+HELD_OUT_ROOM_SETS = ("test", "shifted")
+"""Room sets only the rules that build the final tables play in."""
+
+
+def require_tuning_rooms(path: str, room_ids=(), what: str = "this script") -> str:
+    """Return ``path`` (a room manifest, ``results/data/rirs/<set>.csv``) if tuning may
+    use its rooms; refuse the held-out test and shifted rooms, by the file's name and by
+    its rooms' ids (``<set><n>``), so a copied or renamed test manifest is refused too."""
+    from pathlib import Path
+
+    sets = {Path(path).stem} | {str(r).rstrip("0123456789") for r in room_ids}
+    held_out = sorted(s for s in sets if s in HELD_OUT_ROOM_SETS)
+    if held_out:
+        raise TestSplitRefused(
+            f"{what} tunes, so it plays only in {list(TUNING_ROOM_SETS)} rooms, not in "
+            f"{held_out} ({path}): the test rooms are for the final tables only"
+        )
+    return path
