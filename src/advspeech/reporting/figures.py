@@ -68,8 +68,12 @@ def spectrogram_figure(panels: Mapping[str, np.ndarray], path: str | Path, title
 
 def tasr_figure(curves: pd.DataFrame, marks: pd.DataFrame, path: str | Path, title: str) -> None:
     """The paper's Fig. 3: TASR against the SNR budget per attack, without and with the
-    defence (the share of utterances whose quietest success is at least that quiet); a
-    dotted line at the quietest budget where every utterance succeeds."""
+    defence (the share of utterances whose quietest success is at least that quiet). Each
+    curve's legend entry counts the utterances that never succeeded within the search
+    range and those that succeeded only at its ceiling (``never``, ``censored_above`` of
+    ``marks``); a dotted line marks the quietest budget at which every utterance
+    succeeds, and a curve that never reaches 100 % says "never 100 %". The labels of one
+    panel are stacked, so they do not overlap."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,21 +82,33 @@ def tasr_figure(curves: pd.DataFrame, marks: pd.DataFrame, path: str | Path, tit
     attacks = list(dict.fromkeys(curves["attack"]))
     fig, axes = plt.subplots(1, len(attacks), figsize=(5.5 * len(attacks), 4), squeeze=False)
     for ax, attack in zip(axes[0], attacks, strict=True):
-        for defence, part in curves[curves["attack"] == attack].groupby("defence", sort=False):
+        groups = curves[curves["attack"] == attack].groupby("defence", sort=False)
+        for i, (defence, part) in enumerate(groups):
             part = part.sort_values("snr_db_budget")
-            (line,) = ax.step(part["snr_db_budget"], part["tasr"], where="post", label=defence)
             mark = marks[(marks["attack"] == attack) & (marks["defence"] == defence)]
-            if not mark.empty and np.isfinite(mark["snr_db_full_success"].iloc[0]):
-                snr = float(mark["snr_db_full_success"].iloc[0])
-                ax.axvline(snr, color=line.get_color(), linestyle=":", alpha=0.8)
-                ax.annotate(f"100 % up to {snr:.1f} dB", (snr, 100.0), textcoords="offset points",
-                            xytext=(4, -12), color=line.get_color())  # fmt: skip
+            label, full = defence, float("nan")
+            if not mark.empty:
+                m = mark.iloc[0]
+                label = (
+                    f"{defence}: never {int(m['never'])}/{int(m['n'])}, "
+                    f"ceiling only {int(m['censored_above'])}/{int(m['n'])}"
+                )
+                full = float(m["snr_db_full_success"]) if int(m["never"]) == 0 else full
+            (line,) = ax.step(part["snr_db_budget"], part["tasr"], where="post", label=label)
+            text = "never 100 %" if not np.isfinite(full) else f"100 % up to {full:.1f} dB"
+            if np.isfinite(full):
+                ax.axvline(full, color=line.get_color(), linestyle=":", alpha=0.8)
+            # one line of text per curve, stacked down from the panel's top left
+            ax.annotate(f"{defence}: {text}", (0.02, 0.97), xycoords="axes fraction",
+                        xytext=(0, -14 * i), textcoords="offset points", va="top",
+                        color=line.get_color(), fontsize=8)  # fmt: skip
         ax.set_title(attack)
         ax.set_xlabel("SNR budget (dB; higher is quieter)")
         ax.set_ylabel("targeted attack success rate (%)")
-        ax.set_ylim(-5, 105)
+        ax.set_ylim(-5, 128)  # room above 100 % for the stacked labels
+        ax.set_yticks(range(0, 101, 20))
         ax.grid(alpha=0.3)
-        ax.legend(title="defence")
+        ax.legend(title="defence (utterances)", fontsize=7, loc="lower left")
     fig.suptitle(title)
     fig.tight_layout()
     with atomic_path(path) as tmp:
