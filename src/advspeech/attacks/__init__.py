@@ -6,7 +6,7 @@ module here and one entry below. Modules:
 - :mod:`~advspeech.attacks.base`: the job and result records, the playback transform
   (band-pass, room, recording noise), the skip rule and the black-box query;
 - :mod:`~advspeech.attacks.parts`: the room success criterion and the budget projection
-  every attack applies;
+  every attack applies, and the black-box searches' loop and results;
 - :mod:`~advspeech.attacks.grad`: ``grad``, the white-box robust over-the-air attack;
 - :mod:`~advspeech.attacks.evo`: ``evo``, the black-box evolutionary attack (the envelope
   search on the digital signal);

@@ -59,7 +59,12 @@ from advspeech.attacks.evo_waveform import (
     waveform_config,
     waveform_search,
 )
-from advspeech.attacks.parts import project_to_budget, room_success
+from advspeech.attacks.parts import (
+    project_to_budget,
+    room_success,
+    run_generations,
+    search_results,
+)
 from advspeech.core.text import check_in_alphabet
 
 log = logging.getLogger(__name__)
@@ -199,30 +204,16 @@ def _evolve_batch(job: AttackJob, cfg: EvolutionaryAttackConfig) -> list[AttackR
     per_generation = _queries_per_generation(cfg, len(rooms))
     # the budget covers the final file's transcription and room checks too
     reserve = 1 + min(cfg.rooms_per_check, len(rirs))
-    while True:
-        active = [
-            s
-            for s in searches
-            if not s.done and s.queries + per_generation + reserve <= cfg.queries
-        ]
-        if not active:
-            break
-        _generation(recognizer, active, target, rooms, cfg, mfcc_distance)
+    run_generations(
+        searches,
+        lambda s: not s.done and s.queries + per_generation + reserve <= cfg.queries,
+        lambda active: _generation(recognizer, active, target, rooms, cfg, mfcc_distance),
+    )
     seconds = (time.time() - t0) / len(searches)
     files = [s.signal(s.elite[None], cfg)[0].numpy() for s in searches]
     digital = recognizer.transcribe(files)
     robust, checks = _room_check(recognizer, files, target, rirs, cfg, job.seeds)
-    return [
-        AttackResult(
-            adversarial=f,
-            steps=s.generations,
-            queries=s.queries + 1 + checks,
-            seconds=seconds,
-            success=ok,
-            success_digital=d == target,
-        )
-        for f, s, d, ok in zip(files, searches, digital, robust, strict=True)
-    ]
+    return search_results(searches, files, digital, target, robust, seconds, checks)
 
 
 def _queries_per_generation(cfg: EvolutionaryAttackConfig, n_rooms: int) -> int:

@@ -52,7 +52,12 @@ from advspeech.attacks.base import (
     query,
     room_bank,
 )
-from advspeech.attacks.parts import project_to_budget, room_success
+from advspeech.attacks.parts import (
+    project_to_budget,
+    room_success,
+    run_generations,
+    search_results,
+)
 from advspeech.attacks.queries import CountingRecognizer
 
 
@@ -151,29 +156,23 @@ def waveform_search(
     def fits(s: _WaveSearch, budget: int) -> bool:
         return not s.done and s.queries + per_generation + check_cost + 1 <= budget
 
-    while True:
-        _snapshot(searches, snapshots, fits, on_budget)
-        active = [s for s in searches if fits(s, cfg.queries)]
-        if not active:
-            break
+    def generation(active: list[_WaveSearch]) -> None:
         _generation(victim, surrogate, active, job.target, bank, cfg, mfcc)
         due = [s for s in active if s.generations % cfg.check_every == 0]
         if due:
             _check(victim, due, job.target, bank, cfg)
+
+    run_generations(
+        searches,
+        lambda s: fits(s, cfg.queries),
+        generation,
+        before_each=lambda: _snapshot(searches, snapshots, fits, on_budget),
+    )
     files = [s.file(s.elite).numpy() for s in searches]
     digital = victim.transcribe(files)
     seconds = (time.time() - t0) / len(searches)
-    return [
-        AttackResult(
-            adversarial=f,
-            steps=s.generations,
-            queries=s.queries + 1,
-            seconds=seconds,
-            success=room_success(s.check_share),
-            success_digital=d == job.target,
-        )
-        for f, s, d in zip(files, searches, digital, strict=True)
-    ]
+    successes = [room_success(s.check_share) for s in searches]
+    return search_results(searches, files, digital, job.target, successes, seconds)
 
 
 def _snapshot(searches, snapshots: dict, fits, on_budget) -> None:

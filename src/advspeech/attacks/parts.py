@@ -10,12 +10,20 @@ budget projection of a perturbation.
   searches on the perturbation first clip its samples to ``linf``,
   :func:`project_to_budget`). Scaling, not clipping, keeps a band-limited perturbation
   inside its band, which is why ``grad`` scales its band-passed perturbation.
+- **The black-box searches' loop** (:func:`run_generations`, :func:`search_results`):
+  both ``evo`` searches run generations of all their utterances' searches together
+  until each is done or out of queries, and report their results the same way; only
+  their search spaces and gradient estimators differ.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+import numpy as np
 import torch
 
+from advspeech.attacks.base import AttackResult
 from advspeech.core.dsp import snr_budget_scale
 
 ROOM_SUCCESS_SHARE = 0.5
@@ -54,3 +62,52 @@ def project_to_budget(
     if snr_db is None:
         return v
     return v * budget_scale(v, x_energy, snr_db)[..., None]
+
+
+# --- the black-box searches' shared loop ----------------------------------------------------
+
+
+def run_generations(
+    searches: Sequence,
+    fits: Callable[[object], bool],
+    generation: Callable[[list], None],
+    before_each: Callable[[], None] | None = None,
+) -> None:
+    """The budget loop of the black-box searches: while any search is not done and its
+    next generation fits its query budget (``fits``), run one generation of all such
+    searches together (``generation(active)``: one batched victim query for all of
+    them). ``before_each`` runs before every round (e.g. keeping snapshots at smaller
+    budgets). The gradient estimators (the envelope NES, the waveform NES with an
+    optional surrogate prior) live in ``generation``."""
+    while True:
+        if before_each is not None:
+            before_each()
+        active = [s for s in searches if fits(s)]
+        if not active:
+            return
+        generation(active)
+
+
+def search_results(
+    searches: Sequence,
+    files: Sequence[np.ndarray],
+    digital: Sequence[str],
+    target: str,
+    successes: Sequence[bool],
+    seconds: float,
+    extra_queries: int = 0,
+) -> list[AttackResult]:
+    """One :class:`AttackResult` per search: its written file, its generations as steps,
+    its queries plus the final transcription (and ``extra_queries``, e.g. the final
+    room check), Yakura's success in rooms and the digital decode."""
+    return [
+        AttackResult(
+            adversarial=f,
+            steps=s.generations,
+            queries=s.queries + 1 + extra_queries,
+            seconds=seconds,
+            success=bool(ok),
+            success_digital=d == target,
+        )
+        for f, s, d, ok in zip(files, searches, digital, successes, strict=True)
+    ]
