@@ -40,6 +40,17 @@ def _packages(name: str) -> list[str]:
 def imported_modules(path: Path, src: Path = SRC, packages: bool = True) -> set[str]:
     """Dotted names of the library modules the file at ``path`` imports (with
     ``packages``, also the packages whose ``__init__`` those imports run)."""
+    stat = Path(path).stat()
+    # every rule's lib() walks the same modules: parse each file once per version
+    key = (str(path), stat.st_mtime_ns, stat.st_size, str(src), packages)
+    return set(_imported_modules(*key))
+
+
+@functools.cache
+def _imported_modules(
+    path: str, mtime_ns: int, size: int, src_name: str, packages: bool
+) -> frozenset[str]:
+    src = Path(src_name)
     found: set[str] = set()
     for node in ast.walk(ast.parse(Path(path).read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
@@ -58,7 +69,7 @@ def imported_modules(path: Path, src: Path = SRC, packages: bool = True) -> set[
             modules.add(name)
             if packages:
                 modules.update(_packages(name))
-    return modules
+    return frozenset(modules)
 
 
 @functools.cache
@@ -124,6 +135,12 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 _REGISTRY_KEY = re.compile(r'config_key="(\w+)"')
 
 
+@functools.cache
+def _registry_keys(path: str, mtime_ns: int) -> tuple[str, ...]:
+    """The ``config_key`` of every registry defined in the file (one read per version)."""
+    return tuple(_REGISTRY_KEY.findall(Path(path).read_text()))
+
+
 def registry_files(
     files: list[Path], registry: dict[str, dict[str, str]], src: Path = SRC
 ) -> list[Path]:
@@ -131,7 +148,7 @@ def registry_files(
     ``registry.<key>``: name -> ``"module:attribute"``) that the library ``files`` can
     load: those of every registry defined in one of ``files`` (by its ``config_key``).
     A module that cannot be found is left out (the job's lookup names it)."""
-    keys = {key for f in files for key in _REGISTRY_KEY.findall(Path(f).read_text())}
+    keys = {key for f in files for key in _registry_keys(str(f), Path(f).stat().st_mtime_ns)}
     found = set()
     for key in sorted(keys):
         for entry in registry.get(key, {}).values():
