@@ -338,3 +338,20 @@ def test_without_an_snr_budget_the_same_attack_is_louder():
     cfg = RobustAttackConfig(steps=6, lr=0.05, linf=0.9, snr_db=None, check_every=3, check_rooms=1)
     free = robust_ota_attack(AttackJob(rec, wave, "open the door", _rooms(), [1], "cpu"), cfg)[0]
     assert snr_db(wave[0], free.adversarial) < 10.0
+
+
+def test_every_attack_judges_its_rooms_with_one_shared_criterion():
+    """K-room playback's verdict (attacks.parts.decoded_share) and Yakura's criterion
+    (room_success): file-major recordings, the share of rooms decoding the target, and
+    success only above half of them."""
+    from advspeech.attacks.parts import decoded_share, room_success
+
+    class Scripted:
+        def transcribe(self, waves):
+            return ["open the door" if float(w[0]) > 0 else "open" for w in waves]
+
+    heard = [np.full(4, v, dtype=np.float32) for v in (1, 1, -1, 1, -1, -1)]
+    share = decoded_share(Scripted(), heard, 3, "open the door")
+    np.testing.assert_allclose(share, [2 / 3, 1 / 3])
+    assert room_success(share).tolist() == [True, False]
+    assert not room_success(0.5)  # exactly half is not a majority

@@ -60,6 +60,7 @@ from advspeech.attacks.evo_waveform import (
     waveform_search,
 )
 from advspeech.attacks.parts import (
+    decoded_share,
     project_to_budget,
     room_success,
     run_generations,
@@ -354,8 +355,8 @@ def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool]
     count = min(cfg.rooms_per_check, len(rirs))
     if count < 1:
         return [False] * len(files), 0
-    trials, owners = [], []
-    for i, (f, seed) in enumerate(zip(files, seeds, strict=True)):
+    trials = []  # file-major: each file's rooms in turn
+    for f, seed in zip(files, seeds, strict=True):
         rng = np.random.default_rng(int(seed))
         for r in rng.choice(len(rirs), size=count, replace=False):
             x = torch.from_numpy(f)[None]
@@ -364,12 +365,8 @@ def _room_check(recognizer, files, target, rirs, cfg, seeds) -> tuple[list[bool]
             )[None]
             room = torch.from_numpy(np.asarray(rirs[r], dtype=np.float32))[None]
             trials.append(play_in_rooms(x, torch.tensor([len(f)]), room, noise)[0].numpy())
-            owners.append(i)
-    texts = recognizer.transcribe(trials)
-    hits = np.zeros(len(files))
-    for i, t in zip(owners, texts, strict=True):
-        hits[i] += t == target
-    return [bool(room_success(h / count)) for h in hits], count
+    share = decoded_share(recognizer, trials, count, target)
+    return [bool(room_success(s)) for s in share], count
 
 
 def evolutionary_config(cfg: dict) -> EvolutionaryAttackConfig | WaveformSearchConfig:

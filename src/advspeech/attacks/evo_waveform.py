@@ -53,6 +53,7 @@ from advspeech.attacks.base import (
     room_bank,
 )
 from advspeech.attacks.parts import (
+    decoded_share,
     project_to_budget,
     room_success,
     run_generations,
@@ -307,19 +308,14 @@ def _adam_step(s: _WaveSearch, score, us, step, cfg: WaveformSearchConfig) -> No
 def _check(victim, due, target, bank, cfg: WaveformSearchConfig) -> None:
     """The elites in fresh attack rooms: Yakura's criterion and the margin stop."""
     k = min(cfg.check_rooms, len(bank))
-    trials, owners = [], []
-    for i, s in enumerate(due):
+    trials = []  # file-major: each elite's rooms in turn
+    for s in due:
         rooms = torch.randperm(len(bank), generator=s.gen)[:k]
         noise = torch.randn(k, len(s.x), generator=s.gen) * cfg.noise_std
         trials += list(played(s.file(s.elite)[None], rooms, noise, bank))
-        owners += [i] * k
         s.queries += k
-    texts = victim.transcribe(trials)
-    hits = np.zeros(len(due))
-    for i, t in zip(owners, texts, strict=True):
-        hits[i] += t == target
-    for s, h in zip(due, hits, strict=True):
-        s.check_share = h / k
+    for s, share in zip(due, decoded_share(victim, trials, k, target), strict=True):
+        s.check_share = float(share)
         passed = s.elite_key[0] and s.check_share >= cfg.stop_fraction
         s.passed_in_a_row = s.passed_in_a_row + 1 if passed else 0
         s.done = s.passed_in_a_row >= cfg.stop_checks

@@ -48,7 +48,7 @@ from advspeech.attacks.base import (
     room_bank,
     room_noise,
 )
-from advspeech.attacks.parts import budget_scale, room_success
+from advspeech.attacks.parts import budget_scale, decoded_share, room_success
 from advspeech.core.text import check_in_alphabet
 
 
@@ -346,8 +346,10 @@ def _check_in_rooms(recognizer, perturbed, lengths, room_bank, sigma, gens, targ
             .cpu()
             .numpy()
         )
-    texts = recognizer.transcribe([heard[j, : int(rep_len[j])] for j in range(b * c)])
-    return torch.tensor([t == target for t in texts]).reshape(b, c).float().mean(dim=1)
+    share = decoded_share(
+        recognizer, [heard[j, : int(rep_len[j])] for j in range(b * c)], c, target
+    )
+    return torch.from_numpy(share)
 
 
 def robust_config(cfg: dict) -> RobustAttackConfig:

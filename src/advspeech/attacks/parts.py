@@ -4,6 +4,9 @@ budget projection of a perturbation.
 - **Room success** (Yakura & Sakuma): an adversarial example succeeds in a set of rooms
   when the target is decoded exactly in more than half of them (:func:`room_success`);
   every attack's ``success`` and the over-the-air RoSA of Table 4 count it the same way.
+- **K-room playback** (:func:`decoded_share`): a file played in K rooms
+  (:func:`advspeech.attacks.base.play_in_rooms`) is judged by the share of rooms that
+  decode the target.
 - **Budget** (paper Sec. 4.2): the perturbation as added to the speech has a peak of at
   most ``linf`` and an energy of at most the clean energy times 10^(-snr_db / 10)
   (:func:`budget_scale` gives the factor that scales a perturbation into both; the
@@ -34,6 +37,19 @@ def room_success(share):
     """Yakura & Sakuma's criterion on the share of rooms decoding the target (a float,
     an array or a tensor of shares)."""
     return share > ROOM_SUCCESS_SHARE
+
+
+def decoded_share(
+    recognizer, heard: Sequence[np.ndarray], per_file: int, target: str
+) -> np.ndarray:
+    """K-room playback's verdict: ``heard`` holds each file's ``per_file`` recordings in
+    its rooms (file-major: the first file's K rooms, then the next file's), played by
+    :func:`advspeech.attacks.base.play_in_rooms`; returns each file's share of rooms in
+    which the recogniser decodes ``target`` exactly (one query per recording). Every
+    attack's room check goes through it; each draws its rooms from its own stream."""
+    texts = recognizer.transcribe(list(heard))
+    hits = np.array([t == target for t in texts], dtype=np.float64).reshape(-1, per_file)
+    return hits.sum(axis=1) / per_file
 
 
 def budget_scale(
