@@ -40,16 +40,24 @@ def white(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.standard_normal(n)
 
 
+def _scipy_signal():
+    """scipy.signal, imported on first use: the workflow reads this module's names
+    (:data:`ALL_ENVIRONMENTS`, :data:`BABBLE_POOLS`) while it parses, and importing
+    scipy.signal costs about a second of every Snakemake start."""
+    from scipy import signal
+
+    return signal
+
+
 def pink(rng: np.random.Generator, n: int) -> np.ndarray:
     """Pink (1/f power) noise, ``n`` samples."""
     return _shaped_noise(rng, n, 1.0)
 
 
 def brown(rng: np.random.Generator, n: int) -> np.ndarray:
-    from scipy import signal  # imported where used: the Snakefile imports this module
-
     # Pure 1/f^2 is almost all below 50 Hz; a 20 Hz high-pass keeps it audible.
     """Brown (1/f^2 power) noise, ``n`` samples."""
+    signal = _scipy_signal()
     sos = signal.butter(2, 20.0, "highpass", fs=SAMPLE_RATE, output="sos")
     return signal.sosfilt(sos, _shaped_noise(rng, n, 2.0))
 
@@ -68,8 +76,7 @@ def hum(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def modulated(rng: np.random.Generator, n: int) -> np.ndarray:
     """Machine-like noise: band-passed pink noise, amplitude-modulated at 0.5-4 Hz."""
-    from scipy import signal  # imported where used: the Snakefile imports this module
-
+    signal = _scipy_signal()
     t = np.arange(n) / SAMPLE_RATE
     rate = rng.uniform(0.5, 4.0)
     envelope = 1.0 + 0.8 * np.sin(2 * np.pi * rate * t) * np.sin(2 * np.pi * rate / 7 * t)
@@ -123,8 +130,7 @@ def clatter(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def traffic(rng: np.random.Generator, n: int) -> np.ndarray:
     """Road noise: low-passed brown/pink rumble with slow swells of passing cars."""
-    from scipy import signal  # imported where used: the Snakefile imports this module
-
+    signal = _scipy_signal()
     t = np.arange(n) / SAMPLE_RATE
     swell = np.ones(n)
     for _ in range(max(1, int(n / SAMPLE_RATE / 4))):
@@ -136,8 +142,7 @@ def traffic(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def fan(rng: np.random.Generator, n: int) -> np.ndarray:
     """Ventilation: broadband noise with a blade-pass tone and its harmonics."""
-    from scipy import signal  # imported where used: the Snakefile imports this module
-
+    signal = _scipy_signal()
     t = np.arange(n) / SAMPLE_RATE
     blade = rng.uniform(80.0, 300.0)
     tones = sum(
@@ -156,8 +161,7 @@ def _slow_walk(rng: np.random.Generator, n: int, hop: int) -> np.ndarray:
 
 def _decaying_bursts(rng: np.random.Generator, n: int, rate_hz: float, tau_s: float) -> np.ndarray:
     """Envelope of Poisson-timed impulses of random height, each decaying with ``tau_s``."""
-    from scipy import signal  # imported where used: the Snakefile imports this module
-
+    signal = _scipy_signal()
     impulses = np.zeros(n)
     onsets = rng.integers(0, n, size=rng.poisson(rate_hz * n / SAMPLE_RATE))
     np.add.at(impulses, onsets, rng.uniform(0.2, 1.0, size=len(onsets)))
@@ -167,8 +171,7 @@ def _decaying_bursts(rng: np.random.Generator, n: int, rate_hz: float, tau_s: fl
 def rain(rng: np.random.Generator, n: int) -> np.ndarray:
     """Rain on a roof: dense drop impacts (a few ms each) in six bands of 0.7-7.9 kHz, soft
     hiss."""
-    from scipy import signal  # imported where used: the Snakefile imports this module
-
+    signal = _scipy_signal()
     out = 0.05 * rng.standard_normal(n)
     for centre in rng.uniform(1000.0, 6000.0, size=6):
         sos = signal.butter(
@@ -182,8 +185,7 @@ def rain(rng: np.random.Generator, n: int) -> np.ndarray:
 def engine(rng: np.random.Generator, n: int) -> np.ndarray:
     """Idling engine: firing harmonics of a drifting 20-45 Hz rate, pulsed low-passed
     rumble."""
-    from scipy import signal  # imported where used: the Snakefile imports this module
-
+    signal = _scipy_signal()
     drift = _slow_walk(rng, n, 1600)
     firing = rng.uniform(20.0, 45.0) * (1.0 + 0.1 * drift)
     phase = 2 * np.pi * np.cumsum(firing) / SAMPLE_RATE
@@ -213,8 +215,7 @@ def music(rng: np.random.Generator, n: int) -> np.ndarray:
 def hiss(rng: np.random.Generator, n: int) -> np.ndarray:
     """Escaping air or steam: noise high-passed at 1.5-3 kHz whose level drifts by a few
     dB."""
-    from scipy import signal  # imported where used: the Snakefile imports this module
-
+    signal = _scipy_signal()
     sos = signal.butter(4, rng.uniform(1500.0, 3000.0), "highpass", fs=SAMPLE_RATE, output="sos")
     level_db = 3.0 * _slow_walk(rng, n, 4000)
     return signal.sosfilt(sos, rng.standard_normal(n)) * 10 ** (level_db / 20.0)

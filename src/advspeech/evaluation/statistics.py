@@ -144,6 +144,23 @@ def _utterance_voices(spk: np.ndarray, index: np.ndarray, n_utts: int) -> tuple[
     return int(voice_keys.size), utt_voice
 
 
+def _voice_draws(utt_voice: np.ndarray, n_voices: int, n_boot: int, rng: np.random.Generator):
+    """The hierarchical draw, one voice at a time: ``n_voices`` voices with replacement,
+    each drawn voice contributing as many utterances, drawn with replacement from its
+    own, as it has. Yields, per voice drawn in some replicate, the (n_boot, k) utterance
+    indices drawn and the mask of those each replicate uses."""
+    drawn = rng.integers(0, n_voices, size=(n_boot, n_voices))
+    counts = (drawn[:, :, None] == np.arange(n_voices)[None, None, :]).sum(axis=1)
+    for v in range(n_voices):
+        members = np.flatnonzero(utt_voice == v)
+        times = counts[:, v]
+        if times.max() == 0:
+            continue
+        draw = members[rng.integers(0, members.size, size=(n_boot, times.max() * members.size))]
+        used = np.arange(draw.shape[1])[None, :] < (times * members.size)[:, None]
+        yield draw, used
+
+
 def _hierarchical_draws(
     sums: np.ndarray,
     totals: np.ndarray,
@@ -152,20 +169,11 @@ def _hierarchical_draws(
     n_boot: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per replicate, the summed weighted values and weights of the drawn utterances:
-    ``n_voices`` voices with replacement, each drawn voice contributing as many
-    utterances, drawn with replacement from its own, as it has."""
-    drawn = rng.integers(0, n_voices, size=(n_boot, n_voices))
-    counts = (drawn[:, :, None] == np.arange(n_voices)[None, None, :]).sum(axis=1)
+    """Per replicate of the hierarchical draw (:func:`_voice_draws`), the summed weighted
+    values and weights of the drawn utterances."""
     num = np.zeros(n_boot)
     den = np.zeros(n_boot)
-    for v in range(n_voices):
-        members = np.flatnonzero(utt_voice == v)
-        times = counts[:, v]
-        if times.max() == 0:
-            continue
-        draw = members[rng.integers(0, members.size, size=(n_boot, times.max() * members.size))]
-        used = np.arange(draw.shape[1])[None, :] < (times * members.size)[:, None]
+    for draw, used in _voice_draws(utt_voice, n_voices, n_boot, rng):
         num += np.where(used, sums[draw], 0.0).sum(axis=1)
         den += np.where(used, totals[draw], 0.0).sum(axis=1)
     return num, den
@@ -175,15 +183,11 @@ def _utterance_counts(
     utt_voice: np.ndarray, n_voices: int, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
     """(n_boot, utterances): how often each utterance is drawn in each replicate of the
-    hierarchical draw (voices with replacement, then as many utterances of each drawn
-    voice as it has, with replacement)."""
+    hierarchical draw (:func:`_voice_draws`)."""
     counts = np.zeros((n_boot, utt_voice.size))
-    voice_times = rng.multinomial(n_voices, np.full(n_voices, 1.0 / n_voices), size=n_boot)
-    for v in range(n_voices):
-        members = np.flatnonzero(utt_voice == v)
-        for b in np.flatnonzero(voice_times[:, v]):
-            picks = rng.integers(0, members.size, size=voice_times[b, v] * members.size)
-            counts[b, members] += np.bincount(picks, minlength=members.size)
+    for draw, used in _voice_draws(utt_voice, n_voices, n_boot, rng):
+        rows = np.broadcast_to(np.arange(n_boot)[:, None], draw.shape)
+        np.add.at(counts, (rows[used], draw[used]), 1.0)
     return counts
 
 
